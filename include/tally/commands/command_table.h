@@ -1,0 +1,97 @@
+// CommandTable: the Redis commands Tally knows, each a handler plus its arity and flags, and the
+// dispatch that checks a request in Redis's order (unknown command, arity, authentication)
+// before running it. Families register themselves explicitly (RegisterStringCommands, ...)
+// from BuildCommandTable(); a duplicate name aborts at start.
+//
+// Handlers are thin: they parse arguments, call the Keyspace and format the reply. Each raises
+// the context's barrier to the LSN its reply depends on. Immutable after construction, so one
+// table is shared by every thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tally/commands/server_context.h"
+#include "tally/commands/session.h"
+#include "tally/protocol/reply_writer.h"
+#include "tally/storage/types.h"
+
+namespace tally {
+
+struct CommandContext {
+  std::span<const std::string_view> args;  // args[0] is the command name as sent
+  Session& session;
+  ReplyWriter& reply;
+  ServerContext& server;
+  Lsn barrier = 0;  // the reply may not be sent before this LSN is acknowledged
+
+  void WaitFor(Lsn lsn) {
+    if (lsn > barrier) barrier = lsn;
+  }
+  DbIndex db() const { return static_cast<DbIndex>(session.db.load(std::memory_order_relaxed)); }
+  Keyspace& keyspace() { return server.keyspace(); }
+};
+
+using CommandHandler = void (*)(CommandContext& ctx);
+
+// Command flags, as COMMAND INFO lists them.
+enum CommandFlag : uint32_t {
+  kCmdWrite = 1 << 0,
+  kCmdReadonly = 1 << 1,
+  kCmdFast = 1 << 2,
+  kCmdNoAuth = 1 << 3,  // allowed before AUTH
+  kCmdAdmin = 1 << 4,
+  kCmdDenyOom = 1 << 5,
+  kCmdLoading = 1 << 6,
+  kCmdStale = 1 << 7,
+};
+
+struct CommandSpec {
+  std::string name;  // lower case; "config|get" for a subcommand
+  int arity = 0;     // Redis's: N exactly, or -N at least N arguments (name included)
+  uint32_t flags = 0;
+  int first_key = 0, last_key = 0, step = 0;
+  const char* group = "generic";  // COMMAND DOCS group
+  const char* summary = "";
+  const char* since = "1.0.0";
+  CommandHandler handler = nullptr;
+  std::vector<CommandSpec> subcommands;  // for containers such as CONFIG and CLIENT
+};
+
+class CommandTable {
+ public:
+  // Adds a command. Aborts on a duplicate name.
+  void Register(CommandSpec spec);
+  // The command named `name` (any case), or nullptr.
+  const CommandSpec* Find(std::string_view name) const;
+  const std::vector<std::unique_ptr<CommandSpec>>& all() const { return commands_; }
+
+  // Checks and runs one request: "host:"/"post" close silently; then unknown command or
+  // subcommand, arity and NOAUTH errors as Redis words them; then the handler.
+  void Dispatch(CommandContext& ctx) const;
+
+ private:
+  std::vector<std::unique_ptr<CommandSpec>> commands_;
+  std::unordered_map<std::string, const CommandSpec*> by_name_;
+};
+
+// The families (each in its own file).
+void RegisterStringCommands(CommandTable* table);
+void RegisterKeyspaceCommands(CommandTable* table);
+void RegisterConnectionCommands(CommandTable* table);
+void RegisterServerCommands(CommandTable* table);
+
+// The full table.
+std::unique_ptr<CommandTable> BuildCommandTable();
+
+// Replies with the Redis error for a failed keyspace call.
+void ReplyError(ReplyWriter& reply, const Status& status);
+// "wrong number of arguments for '<name>' command".
+void ReplyArityError(ReplyWriter& reply, std::string_view full_name);
+
+}  // namespace tally

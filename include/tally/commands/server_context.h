@@ -1,0 +1,44 @@
+// ServerContext: what commands may ask of the running server (the server layer implements it),
+// so that the command layer needs no Asio and no sockets. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tally/commands/session.h"
+#include "tally/storage/commit_log.h"
+#include "tally/storage/keyspace.h"
+#include "tally/util/config.h"
+#include "tally/util/function_ref.h"
+
+namespace tally {
+
+struct ServerStats {
+  int64_t start_time_ms = 0;
+  uint64_t connected_clients = 0;
+  uint64_t total_connections = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t total_commands = 0;
+  uint64_t net_input_bytes = 0;
+  uint64_t net_output_bytes = 0;
+  int port = 0;
+  int io_threads = 0;
+  std::string run_id;       // 40 hex characters, new at every start
+  std::string config_file;  // "" if none
+  std::string executable;
+};
+
+class ServerContext {
+ public:
+  virtual ~ServerContext() = default;
+  virtual Config& config() = 0;
+  virtual Keyspace& keyspace() = 0;
+  virtual CommitLog& commit_log() = 0;
+  virtual ServerStats stats() = 0;
+  // Calls fn for every connected client's session.
+  virtual void ForEachSession(FunctionRef<void(const Session&)> fn) = 0;
+  // Starts a graceful shutdown (stop accepting, commit, sync, close the store, exit 0).
+  virtual void RequestShutdown() = 0;
+};
+
+}  // namespace tally

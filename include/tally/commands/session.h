@@ -1,0 +1,43 @@
+// Session: the state of one client connection that commands read and change (selected database,
+// protocol version, authentication, name). The connection owns it; CLIENT LIST reads it from
+// other threads, so the fields others read are atomics or guarded by `mu`.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "tally/storage/types.h"
+#include "tally/util/thread_annotations.h"
+
+namespace tally {
+
+struct Session {
+  // Immutable after creation.
+  uint64_t id = 0;
+  std::string addr;   // "ip:port" of the peer
+  std::string laddr;  // "ip:port" of our end
+  int fd = -1;
+  int64_t created_ms = 0;
+
+  // Read by other threads.
+  std::atomic<int> db{0};
+  std::atomic<int> resp{2};
+  std::atomic<bool> authenticated{false};
+  std::atomic<int64_t> last_interaction_ms{0};
+  std::atomic<uint64_t> query_buffer_bytes{0};
+  std::atomic<uint64_t> output_buffer_bytes{0};
+  std::atomic<const char*> last_command{"NULL"};  // "client|list", as CLIENT LIST shows it
+
+  mutable std::mutex mu;
+  std::string name GUARDED_BY(mu);
+  std::string lib_name GUARDED_BY(mu);
+  std::string lib_ver GUARDED_BY(mu);
+
+  // Set by commands for the connection (owner thread only).
+  bool close_after_reply = false;  // QUIT: send what is pending, then close
+  bool close_now = false;          // drop the connection without a reply
+};
+
+}  // namespace tally

@@ -1,0 +1,52 @@
+// Every Redis error text Tally sends, spelled exactly as Redis 7.0 spells it. One place, so
+// that clients matching on the text and the differential tests agree with Redis.
+//
+// As in Redis's shared error objects, a text that carries its own code (WRONGTYPE, NOAUTH, ...)
+// starts with '-'; ReplyWriter::Error() prefixes every other text with "ERR ".
+#pragma once
+
+namespace tally::errors {
+
+// Protocol errors: the connection is closed after the reply.
+inline constexpr const char* kTooBigInline = "Protocol error: too big inline request";
+inline constexpr const char* kUnbalancedQuotes = "Protocol error: unbalanced quotes in request";
+inline constexpr const char* kTooBigMbulkCount = "Protocol error: too big mbulk count string";
+inline constexpr const char* kInvalidMbulkLength = "Protocol error: invalid multibulk length";
+inline constexpr const char* kUnauthMbulkLength = "Protocol error: unauthenticated multibulk length";
+inline constexpr const char* kTooBigBulkCount = "Protocol error: too big bulk count string";
+inline constexpr const char* kInvalidBulkLength = "Protocol error: invalid bulk length";
+inline constexpr const char* kUnauthBulkLength = "Protocol error: unauthenticated bulk length";
+// "Protocol error: expected '$', got '%c'" is formatted by the parser.
+
+// Command errors.
+inline constexpr const char* kSyntax = "syntax error";
+inline constexpr const char* kNotInteger = "value is not an integer or out of range";
+inline constexpr const char* kNotFloat = "value is not a valid float";
+inline constexpr const char* kOverflow = "increment or decrement would overflow";
+inline constexpr const char* kDecrementOverflow = "decrement would overflow";
+inline constexpr const char* kNanOrInfinity = "increment would produce NaN or Infinity";
+inline constexpr const char* kWrongType =
+    "-WRONGTYPE Operation against a key holding the wrong kind of value";
+inline constexpr const char* kNoAuth = "-NOAUTH Authentication required.";
+inline constexpr const char* kWrongPass =
+    "-WRONGPASS invalid username-password pair or user is disabled.";
+inline constexpr const char* kAuthNoPassword =
+    "AUTH <password> called without any password configured for the default user. Are you sure "
+    "your configuration is correct?";
+inline constexpr const char* kHelloNoAuth =
+    "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+    "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
+    "protocol version at the same time";
+inline constexpr const char* kNoProto = "-NOPROTO unsupported protocol version";
+inline constexpr const char* kProtoNotInteger =
+    "Protocol version is not an integer or out of range";
+inline constexpr const char* kDbIndexOutOfRange = "DB index is out of range";
+inline constexpr const char* kInvalidDbIndex = "invalid DB index";
+inline constexpr const char* kMaxClients = "max number of clients reached";
+inline constexpr const char* kClientNameChars =
+    "Client names cannot contain spaces, newlines or special characters.";
+inline constexpr const char* kStringTooLong =
+    "string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr const char* kMiscPrefix = "-MISCONF ";
+
+}  // namespace tally::errors

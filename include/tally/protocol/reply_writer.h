@@ -1,0 +1,48 @@
+// ReplyWriter: appends RESP2 or RESP3 replies to a connection's output buffer.
+//
+// The writer does not own the buffer. Its protocol version can change between replies (HELLO 3
+// switches it for every reply after its own). Not thread-safe: one writer per connection.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tally {
+
+class ReplyWriter {
+ public:
+  explicit ReplyWriter(std::string* out) : out_(out) {}
+
+  // 2 or 3.
+  int protocol() const { return protocol_; }
+  void set_protocol(int version) { protocol_ = version; }
+
+  void SimpleString(std::string_view s);  // "+OK"; REQUIRES: no CR or LF in s
+  void Ok() { out_->append("+OK\r\n"); }
+  // Error reply. A text starting with '-' carries its own code ("-WRONGTYPE ..."); any other
+  // text gets "ERR " in front, as Redis's addReplyError does. CR and LF become spaces.
+  void Error(std::string_view text);
+  void Integer(int64_t n);
+  void Bulk(std::string_view s);
+  void Null();       // "$-1" in RESP2, "_" in RESP3
+  void NullArray();  // "*-1" in RESP2, "_" in RESP3
+  void ArrayHeader(size_t n);
+  void MapHeader(size_t pairs);  // "%n" in RESP3, "*2n" in RESP2
+  void SetHeader(size_t n);      // "~n" in RESP3, "*n" in RESP2
+  void Double(double d);         // "," in RESP3, a bulk string in RESP2
+  void Bool(bool b);             // "#t"/"#f" in RESP3, ":1"/":0" in RESP2
+  // A verbatim string ("=len\r\ntxt:...") in RESP3, a bulk string in RESP2.
+  void Verbatim(std::string_view s, std::string_view format = "txt");
+  // Raw protocol bytes, for replies built elsewhere.
+  void Raw(std::string_view bytes) { out_->append(bytes); }
+
+  std::string* buffer() { return out_; }
+
+ private:
+  void Header(char type, int64_t n);
+  std::string* out_;
+  int protocol_ = 2;
+};
+
+}  // namespace tally

@@ -1,0 +1,101 @@
+// Server: wires the parts together. It opens the Store (recovering the WAL) before accepting
+// connections, starts the CommitLog's thread, runs `io-threads` Asio io_contexts (one thread
+// each) and deals accepted sockets to them round-robin; each connection is one coroutine.
+//
+// Run() blocks until a graceful shutdown (SIGTERM, SIGINT or SHUTDOWN): stop accepting, let each
+// connection finish the batch it is executing (replies included), commit and sync everything
+// queued, close RocksDB. Thread-safe where ServerContext requires it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "tally/commands/command_table.h"
+#include "tally/commands/server_context.h"
+#include "tally/storage/commit_log.h"
+#include "tally/storage/keyspace.h"
+#include "tally/storage/store.h"
+#include "tally/util/config.h"
+#include "tally/util/status.h"
+
+namespace asio {
+class io_context;
+}
+
+namespace tally {
+
+class Connection;
+struct Listener;
+
+class Server : public ServerContext {
+ public:
+  // Sets up logging from the config and opens the store. `config` must outlive the server.
+  static StatusOr<std::unique_ptr<Server>> Create(Config* config, std::string config_file,
+                                                  std::string executable);
+  ~Server() override;
+
+  // Serves until shutdown. Returns the first storage failure seen while stopping, if any.
+  Status Run();
+
+  // ServerContext.
+  Config& config() override { return *config_; }
+  Keyspace& keyspace() override { return *keyspace_; }
+  CommitLog& commit_log() override { return *log_; }
+  ServerStats stats() override;
+  void ForEachSession(FunctionRef<void(const Session&)> fn) override;
+  void RequestShutdown() override;
+
+  // For connections.
+  const CommandTable& commands() const { return *commands_; }
+  void CountCommand() { total_commands_.fetch_add(1, std::memory_order_relaxed); }
+  void CountBytes(uint64_t in, uint64_t out);
+  void Unregister(uint64_t id);
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  // The TCP port actually bound (useful with "port 0").
+  int bound_port() const { return bound_port_; }
+
+ private:
+  Server(Config* config, std::string config_file, std::string executable);
+  Status Open();
+  Status Listen();
+  void StartAccepting(Listener* listener);
+  void OnAccepted(std::shared_ptr<Connection> conn);
+  void Housekeeping();
+
+  Config* const config_;
+  const std::string config_file_;
+  const std::string executable_;
+  std::string run_id_;
+  int64_t start_time_ms_ = 0;
+  int bound_port_ = 0;
+
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<CommitLog> log_;
+  std::unique_ptr<Keyspace> keyspace_;
+  std::unique_ptr<CommandTable> commands_;
+
+  std::vector<std::unique_ptr<asio::io_context>> io_;
+  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::atomic<size_t> next_io_{0};
+
+  std::mutex clients_mu_;
+  std::condition_variable clients_cv_;
+  std::unordered_map<uint64_t, std::shared_ptr<Connection>> clients_;  // GUARDED_BY(clients_mu_)
+  std::atomic<uint64_t> next_client_id_{1};
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  std::atomic<bool> stopping_{false};
+
+  std::atomic<uint64_t> total_connections_{0}, rejected_connections_{0}, total_commands_{0};
+  std::atomic<uint64_t> net_in_{0}, net_out_{0};
+};
+
+}  // namespace tally

@@ -1,0 +1,114 @@
+// CommitLog: the group-commit write path. Keyspace operations Append() post-image records; one
+// commit thread takes every record queued since its last write and hands them to the
+// RecordWriter as one batch with one sync (appendfsync always), so many clients share one fsync.
+//
+// Thread-safe. Records are written in LSN order; an LSN is assigned under the log's lock, so the
+// caller that holds a key's shard lock while appending keeps per-key order.
+//
+// Fail-stop: once a write or sync fails, the log is failed for good. Nothing at or after the
+// failed group is ever reported durable, waiters get the error, and healthy() turns false so
+// that the keyspace refuses new writes. A failed fsync is never retried (it may have dropped
+// the data).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "tally/storage/record_writer.h"
+#include "tally/storage/types.h"
+#include "tally/util/config.h"
+#include "tally/util/status.h"
+#include "tally/util/thread_annotations.h"
+
+namespace tally {
+
+struct CommitLogStats {
+  Lsn last_lsn = 0;     // highest LSN handed out
+  Lsn written_lsn = 0;  // highest LSN written to the log (in the OS at least)
+  Lsn durable_lsn = 0;  // highest LSN known to be on disk
+  uint64_t groups = 0;  // batches written
+  uint64_t records = 0;
+  uint64_t fsyncs = 0;
+  uint64_t write_errors = 0;
+  uint64_t fsync_p99_usec = 0;  // over the last 1024 syncs
+};
+
+class CommitLog {
+ public:
+  // `writer` must outlive the log. LSNs continue after `last_lsn` (what the store recovered).
+  CommitLog(RecordWriter* writer, FsyncPolicy policy, Lsn last_lsn);
+  ~CommitLog();  // Stop()s if still running
+  CommitLog(const CommitLog&) = delete;
+  CommitLog& operator=(const CommitLog&) = delete;
+
+  // Starts the commit thread.
+  void Start();
+  // Writes everything queued, syncs the log and stops the thread. Returns the first failure.
+  Status Stop();
+
+  // Queues records (one atomic group: they land in the same batch) and returns the LSN of the
+  // last one. Records get consecutive LSNs, assigned here.
+  Lsn Append(std::vector<Record> records);
+  Lsn Append(Record record);
+
+  // False once the log has failed; then every write must be refused.
+  bool healthy() const { return !failed_.load(std::memory_order_acquire); }
+  Status failure() const;
+
+  // The LSN a reply may reveal under the current policy: durable_lsn under always, written_lsn
+  // under everysec and no (replies never wait for fsync there, but do wait for the write).
+  Lsn ack_lsn() const;
+  // Calls `done` once ack_lsn() >= lsn (OK) or when the log fails (the error). `done` runs on
+  // the commit thread, or inline if the condition already holds; it must not block.
+  void WhenAcked(Lsn lsn, std::function<void(Status)> done);
+
+  // Highest LSN whose record RocksDB has (in its memtable and the OS's copy of its WAL).
+  Lsn written_lsn() const { return written_lsn_.load(std::memory_order_acquire); }
+  // Highest LSN handed out so far.
+  Lsn last_lsn() const;
+
+  void set_policy(FsyncPolicy p) { policy_.store(p, std::memory_order_relaxed); }
+  FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
+  CommitLogStats stats() const;
+
+  // Test hook: the commit thread sleeps this long before each write (0 = none).
+  void set_commit_delay_for_testing(std::chrono::milliseconds d) { commit_delay_ms_ = d.count(); }
+
+ private:
+  struct Waiter {
+    Lsn lsn;
+    std::function<void(Status)> done;
+  };
+  void Run();
+  void SyncNow();
+  void Fail(const Status& st);
+  void NotifyWaiters();
+
+  RecordWriter* const writer_;
+  std::atomic<FsyncPolicy> policy_;
+  std::atomic<Lsn> written_lsn_;
+  std::atomic<Lsn> durable_lsn_;
+  std::atomic<bool> failed_{false};
+  std::atomic<int64_t> commit_delay_ms_{0};
+  std::atomic<uint64_t> groups_{0}, records_{0}, fsyncs_{0}, write_errors_{0};
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Lsn next_lsn_ GUARDED_BY(mu_);
+  std::vector<Record> queue_ GUARDED_BY(mu_);
+  std::vector<Waiter> waiters_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  Status failure_ GUARDED_BY(mu_);
+  std::vector<uint32_t> fsync_usec_ GUARDED_BY(mu_);  // ring of recent sync latencies
+  size_t fsync_pos_ GUARDED_BY(mu_) = 0;
+  std::chrono::steady_clock::time_point last_sync_;  // commit thread only
+  std::thread thread_;
+};
+
+}  // namespace tally

@@ -1,0 +1,152 @@
+// Keyspace: the semantic layer that commands call (Redis 7 string and keyspace semantics).
+//
+// It keeps a sharded in-memory table, a write-back cache in front of RocksDB: each shard has its
+// own mutex; an entry holds a key's current value, its expiry and the LSN of its last record. A
+// miss reads the Store. Every change appends a post-image record to the CommitLog while the
+// shard lock is held (so records of one key are queued in LSN order) and marks the entry with
+// that LSN. Entries whose LSN is written to RocksDB are clean and may be evicted when the table
+// passes its memory budget; dirty entries stay.
+//
+// Every operation returns, besides its result, the LSN its reply must wait for: the LSN of the
+// records it appended, or of the not-yet-durable entries it observed. Waiting for that LSN
+// (CommitLog::WhenAcked) is what keeps a reply from revealing state that is not yet durable.
+//
+// Expired keys are never visible: every access checks the expiry and deletes an expired key.
+//
+// Thread-safe. Writes are refused with kLogFailed once the commit log has failed.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tally/storage/commit_log.h"
+#include "tally/storage/store.h"
+#include "tally/storage/types.h"
+#include "tally/util/function_ref.h"
+#include "tally/util/status.h"
+
+namespace tally {
+
+struct KeyspaceOptions {
+  int databases = 16;                   // Default: 16
+  size_t table_max_memory = 64 << 20;   // Default: 64 MiB, over all shards
+};
+
+// SET's options, already validated by the command layer.
+struct SetOptions {
+  enum class Cond { kNone, kNx, kXx };
+  Cond cond = Cond::kNone;
+  bool get = false;           // also return the old value (SET ... GET)
+  bool keep_ttl = false;      // KEEPTTL
+  int64_t expire_at_ms = 0;   // absolute expiry; 0 = none (clears the TTL unless keep_ttl)
+};
+
+struct SetResult {
+  bool written = false;
+  std::optional<std::string> old;  // with SetOptions::get
+};
+
+// What GETEX does to the TTL.
+struct ExpireChange {
+  enum class Kind { kNone, kPersist, kAt };
+  Kind kind = Kind::kNone;
+  int64_t at_ms = 0;  // for kAt
+};
+
+class Keyspace {
+ public:
+  // `store` and `log` must outlive the keyspace. Key counts start from what the store recovered.
+  Keyspace(Store* store, CommitLog* log, KeyspaceOptions options);
+  ~Keyspace();
+  Keyspace(const Keyspace&) = delete;
+  Keyspace& operator=(const Keyspace&) = delete;
+
+  int databases() const { return options_.databases; }
+
+  // INCRBY: a missing key counts as 0. kNotInteger if the stored value is not an integer,
+  // kOverflow if the result leaves int64. Keeps the TTL.
+  StatusOr<Written<int64_t>> IncrBy(DbIndex db, std::string_view key, int64_t delta);
+  // INCRBYFLOAT: returns the new value as Redis formats it. kNotFloat if the stored value or
+  // then the increment is not a float (checked in that order, as Redis does), kNanOrInfinity.
+  StatusOr<Written<std::string>> IncrByFloat(DbIndex db, std::string_view key,
+                                             std::string_view increment);
+  StatusOr<Written<std::optional<std::string>>> Get(DbIndex db, std::string_view key);
+  StatusOr<Written<SetResult>> Set(DbIndex db, std::string_view key, std::string_view value,
+                                   const SetOptions& options);
+  StatusOr<Written<std::optional<std::string>>> GetDel(DbIndex db, std::string_view key);
+  StatusOr<Written<std::optional<std::string>>> GetEx(DbIndex db, std::string_view key,
+                                                      ExpireChange change);
+  // APPEND: the new length. kInvalidArgument if it would pass `max_len` bytes.
+  StatusOr<Written<int64_t>> Append(DbIndex db, std::string_view key, std::string_view value,
+                                    int64_t max_len);
+  StatusOr<Written<int64_t>> StrLen(DbIndex db, std::string_view key);
+  StatusOr<Written<std::vector<std::optional<std::string>>>> MGet(
+      DbIndex db, std::span<const std::string_view> keys);
+  // MSET (pairs: key, value, key, value...); with `only_if_none_exist` (MSETNX) nothing is set
+  // if any key exists. Returns whether it wrote. All writes land in one atomic batch.
+  StatusOr<Written<bool>> MSet(DbIndex db, std::span<const std::string_view> pairs,
+                               bool only_if_none_exist);
+  // DEL: how many of the keys existed (each counted once).
+  StatusOr<Written<int64_t>> Del(DbIndex db, std::span<const std::string_view> keys);
+  // EXISTS: counts with repetition.
+  StatusOr<Written<int64_t>> Exists(DbIndex db, std::span<const std::string_view> keys);
+  // PTTL: -2 if missing, -1 if no TTL, else remaining milliseconds (>= 0).
+  StatusOr<Written<int64_t>> PTtl(DbIndex db, std::string_view key);
+
+  // FLUSHDB / FLUSHALL: returns the LSN of the flush record.
+  StatusOr<Lsn> FlushDb(DbIndex db);
+  StatusOr<Lsn> FlushAll();
+
+  // Keys and volatile keys per database (DBSIZE, INFO Keyspace), including not-yet-durable
+  // changes; the caller waits for last_lsn() before revealing them.
+  KeyCounts Counts(DbIndex db) const;
+  Lsn last_lsn() const { return log_->last_lsn(); }
+  uint64_t expired_keys() const { return expired_keys_.load(std::memory_order_relaxed); }
+  size_t table_bytes() const;
+
+  // What a key holds, as seen inside an update (nullptr: missing or expired).
+  struct Value {
+    std::string data;
+    int64_t expire_at_ms = 0;
+  };
+  // What an update does to one key.
+  struct Mutation {
+    enum class Op { kKeep, kPut, kDelete };
+    Op op = Op::kKeep;
+    std::string data;
+    int64_t expire_at_ms = 0;
+  };
+  // Runs `fn` with the current values of `keys` (shards locked, so it is atomic with respect to
+  // every other operation), then applies the mutations it fills in (one per key, in order) as one
+  // group of records. Returns the LSN to wait for. The building block of every operation above.
+  using UpdateFn =
+      FunctionRef<Status(std::span<const Value* const> current, std::vector<Mutation>* out)>;
+  StatusOr<Lsn> Update(DbIndex db, std::span<const std::string_view> keys, UpdateFn fn);
+
+ private:
+  struct Shard;
+  struct Entry;
+  size_t ShardOf(std::string_view key) const;
+  StatusOr<Entry*> Lookup(Shard& shard, DbIndex db, std::string_view key, int64_t now,
+                          Lsn* barrier, std::vector<Record>* records);
+  void EvictIfNeeded(Shard& shard);
+  void CountDelta(DbIndex db, int keys, int expires);
+
+  Store* const store_;
+  CommitLog* const log_;
+  const KeyspaceOptions options_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::unique_ptr<std::atomic<int64_t>[]> keys_;
+  std::unique_ptr<std::atomic<int64_t>[]> expires_;
+  // Per database: the LSN of the last FLUSHDB/FLUSHALL not yet written to RocksDB. Until it is,
+  // a table miss in that database means "absent" (RocksDB still has the old keys).
+  std::unique_ptr<std::atomic<Lsn>[]> flush_lsn_;
+  std::atomic<uint64_t> expired_keys_{0};
+};
+
+}  // namespace tally

@@ -1,0 +1,75 @@
+// Store: Tally's data in RocksDB. The only file that talks to RocksDB.
+//
+// Layout: the default column family holds data ([db: 1 byte][user key] -> encoded value); the
+// "meta" column family holds per-database key counts and the last LSN, updated in the same
+// WriteBatch as the data they describe, so they are exact after any crash.
+//
+// Recovery is RocksDB's WAL recovery with kPointInTimeRecovery: a torn tail is dropped, and
+// damage in the middle of the log stops Open() with an error rather than skipping records.
+//
+// Thread-safety: Get() may be called from any thread; Write()/Sync() from one thread at a time
+// (the commit thread). The counts are that thread's.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tally/storage/record_writer.h"
+#include "tally/storage/types.h"
+#include "tally/util/status.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class Env;
+}  // namespace rocksdb
+
+namespace tally {
+
+struct StoreOptions {
+  std::string path;                            // the RocksDB directory; created if missing
+  int databases = 16;                          // Default: 16
+  size_t block_cache_bytes = 64 << 20;         // Default: 64 MiB
+  size_t write_buffer_bytes = 64 << 20;        // Default: 64 MiB
+  rocksdb::Env* env = nullptr;                 // Default: the OS (tests inject faults here)
+};
+
+class Store : public RecordWriter {
+ public:
+  // Opens (and recovers) the database.
+  static StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store() override;
+
+  // The encoded value stored for (db, key), or nullopt.
+  StatusOr<std::optional<std::string>> Get(DbIndex db, std::string_view key) const;
+
+  Status Write(std::span<const Record> records, bool sync) override;
+  Status Sync() override;
+  // Flushes and syncs the WAL, then closes the database. Idempotent.
+  Status Close();
+
+  // What the store recovered: the last LSN written and each database's key counts.
+  Lsn recovered_lsn() const { return recovered_lsn_; }
+  const std::vector<KeyCounts>& counts() const { return counts_; }
+
+  // Calls fn(key, encoded value) for every key of `db` in key order until it returns false.
+  Status ForEach(DbIndex db, const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+ private:
+  Store() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* data_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  Lsn recovered_lsn_ = 0;
+  std::vector<KeyCounts> counts_;  // commit thread's view, persisted with each batch
+};
+
+// The RocksDB key of (db, key).
+std::string DataKey(DbIndex db, std::string_view key);
+
+}  // namespace tally

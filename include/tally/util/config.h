@@ -1,0 +1,83 @@
+// Config: every tallyd option, with its default, its parser and whether it can change at run
+// time. Names are Redis's where the meaning is the same. Thread-safe: readers and CONFIG SET may
+// race; integer-like values are atomics and strings are guarded by a mutex.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tally/util/status.h"
+#include "tally/util/thread_annotations.h"
+
+namespace tally {
+
+// Defaults are in config.cc's option table and in conf/tally.conf, which documents each.
+enum class Opt : int {
+  kPort,                    // Default: 6379
+  kBind,                    // Default: "127.0.0.1" (space-separated list)
+  kDir,                     // Default: "./tally-data"; RocksDB lives in <dir>/db
+  kAppendfsync,             // Default: always (always | everysec | no)
+  kAppendonly,              // Always "yes": Tally always logs. Read-only, for clients that ask.
+  kSave,                    // Always "": no snapshots. Read-only, for clients that ask.
+  kIoThreads,               // Default: 0 = one per core
+  kDatabases,               // Default: 16 (1..255)
+  kRequirepass,             // Default: "" (no password)
+  kMaxclients,              // Default: 10000
+  kTimeout,                 // Default: 0 (idle clients are never closed)
+  kProtoMaxBulkLen,         // Default: 512mb
+  kClientQueryBufferLimit,  // Default: 1gb
+  kClientOutputBufferLimit, // Default: 256mb (bytes of replies a client may leave unread)
+  kLoglevel,                // Default: notice (debug | verbose | notice | warning)
+  kLogfile,                 // Default: "" (standard output)
+  kTableMaxMemory,          // Default: 64mb (in-memory table budget)
+  kRocksdbBlockCacheSize,   // Default: 64mb
+  kRocksdbWriteBufferSize,  // Default: 64mb
+  kCount
+};
+
+class Config {
+ public:
+  Config();
+  Config(const Config&) = delete;
+  Config& operator=(const Config&) = delete;
+
+  // Loads redis.conf-style lines: "directive arg...", '#' comments. On error the message names
+  // the line number, the line and the reason, and nothing after that line is applied.
+  Status LoadFile(const std::string& path);
+  // Loads the text of a config file (what LoadFile reads); `origin` names it in errors.
+  Status LoadText(std::string_view text, std::string_view origin);
+  // Applies command-line overrides: ["--port", "7000", "--bind", "0.0.0.0", ...].
+  Status LoadArgs(const std::vector<std::string>& args);
+
+  // Sets one option by name (case-insensitive). With `at_runtime`, options that cannot change
+  // while running are refused ("can't set immutable config"). Errors carry Redis's reason text.
+  Status Set(std::string_view name, std::string_view value, bool at_runtime);
+  // True if `name` is an option (case-insensitive).
+  static bool Known(std::string_view name);
+  // (name, value) of every option whose name matches the glob, values formatted as Redis does.
+  std::vector<std::pair<std::string, std::string>> Get(std::string_view pattern) const;
+
+  int64_t Int(Opt o) const { return ints_[static_cast<int>(o)].load(std::memory_order_relaxed); }
+  std::string Str(Opt o) const;
+
+  // Called (on the thread of Set) after an option changed at run time.
+  void SetListener(std::function<void(Opt)> listener);
+
+ private:
+  std::array<std::atomic<int64_t>, static_cast<int>(Opt::kCount)> ints_{};
+  mutable Mutex mu_;
+  std::array<std::string, static_cast<int>(Opt::kCount)> strs_ GUARDED_BY(mu_);
+  std::function<void(Opt)> listener_ GUARDED_BY(mu_);
+};
+
+// The appendfsync policies as stored in Int(Opt::kAppendfsync).
+enum class FsyncPolicy : int64_t { kAlways = 0, kEverysec = 1, kNo = 2 };
+const char* FsyncPolicyName(FsyncPolicy p);
+
+}  // namespace tally

@@ -1,0 +1,48 @@
+// Clang thread-safety annotations (no-ops elsewhere), as in LevelDB's port/thread_annotations.h.
+// Build with clang and -Wthread-safety to have them checked.
+#pragma once
+
+#include <mutex>
+
+#if defined(__clang__)
+#define TALLY_THREAD_ANNOTATION(x) __attribute__((x))
+#else
+#define TALLY_THREAD_ANNOTATION(x)
+#endif
+
+#define GUARDED_BY(x) TALLY_THREAD_ANNOTATION(guarded_by(x))
+#define PT_GUARDED_BY(x) TALLY_THREAD_ANNOTATION(pt_guarded_by(x))
+#define EXCLUSIVE_LOCKS_REQUIRED(...) TALLY_THREAD_ANNOTATION(exclusive_locks_required(__VA_ARGS__))
+#define LOCKS_EXCLUDED(...) TALLY_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
+#define LOCKABLE TALLY_THREAD_ANNOTATION(capability("mutex"))
+#define SCOPED_LOCKABLE TALLY_THREAD_ANNOTATION(scoped_lockable)
+#define EXCLUSIVE_LOCK_FUNCTION(...) TALLY_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
+#define UNLOCK_FUNCTION(...) TALLY_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
+#define NO_THREAD_SAFETY_ANALYSIS TALLY_THREAD_ANNOTATION(no_thread_safety_analysis)
+
+namespace tally {
+
+// A std::mutex that clang's analysis understands.
+class LOCKABLE Mutex {
+ public:
+  void Lock() EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
+  void Unlock() UNLOCK_FUNCTION() { mu_.unlock(); }
+  std::mutex& native() { return mu_; }
+
+ private:
+  std::mutex mu_;
+};
+
+// Holds a Mutex for the scope.
+class SCOPED_LOCKABLE MutexLock {
+ public:
+  explicit MutexLock(Mutex* mu) EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) { mu_->Lock(); }
+  ~MutexLock() UNLOCK_FUNCTION() { mu_->Unlock(); }
+  MutexLock(const MutexLock&) = delete;
+  MutexLock& operator=(const MutexLock&) = delete;
+
+ private:
+  Mutex* mu_;
+};
+
+}  // namespace tally

@@ -1,0 +1,142 @@
+#include "tally/commands/command_table.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "tally/protocol/errors.h"
+#include "tally/util/strings.h"
+
+namespace tally {
+namespace {
+
+// A C string view of an argument, as Redis's "%s" formatting sees it: cut at the first NUL.
+std::string_view AsCString(std::string_view s) {
+  size_t nul = s.find('\0');
+  return nul == std::string_view::npos ? s : s.substr(0, nul);
+}
+
+void ReplyUnknownCommand(CommandContext& ctx) {
+  // server.c: "unknown command '%.128s', with args beginning with: " then "'%.*s' " per
+  // argument while fewer than 128 characters of arguments have been written.
+  std::string args;
+  for (size_t i = 1; i < ctx.args.size() && args.size() < 128; ++i) {
+    std::string_view a = AsCString(ctx.args[i]).substr(0, 128 - args.size());
+    args += "'";
+    args += a;
+    args += "' ";
+  }
+  std::string msg = "unknown command '";
+  msg += AsCString(ctx.args[0]).substr(0, 128);
+  msg += "', with args beginning with: ";
+  msg += args;
+  ctx.reply.Error(msg);
+}
+
+bool ArityOk(const CommandSpec& spec, size_t argc) {
+  return spec.arity > 0 ? argc == static_cast<size_t>(spec.arity)
+                        : argc >= static_cast<size_t>(-spec.arity);
+}
+
+}  // namespace
+
+void ReplyArityError(ReplyWriter& reply, std::string_view full_name) {
+  std::string msg = "wrong number of arguments for '";
+  msg += full_name;
+  msg += "' command";
+  reply.Error(msg);
+}
+
+void ReplyError(ReplyWriter& reply, const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kNotInteger: reply.Error(errors::kNotInteger); return;
+    case Status::Code::kNotFloat: reply.Error(errors::kNotFloat); return;
+    case Status::Code::kOverflow: reply.Error(errors::kOverflow); return;
+    case Status::Code::kNanOrInfinity: reply.Error(errors::kNanOrInfinity); return;
+    case Status::Code::kWrongType: reply.Error(errors::kWrongType); return;
+    case Status::Code::kInvalidArgument: reply.Error(status.message()); return;
+    case Status::Code::kLogFailed:
+      reply.Error(std::string(errors::kMiscPrefix) +
+                  "Errors writing to the write-ahead log: " + status.message() +
+                  ". Writes are refused until tallyd is restarted on a healthy disk.");
+      return;
+    default:
+      spdlog::error("Storage error: {}", status.ToString());
+      reply.Error("storage error: " + status.ToString());
+      return;
+  }
+}
+
+void CommandTable::Register(CommandSpec spec) {
+  if (by_name_.count(spec.name)) {
+    spdlog::critical("Command '{}' registered twice", spec.name);
+    std::abort();
+  }
+  auto owned = std::make_unique<CommandSpec>(std::move(spec));
+  by_name_[owned->name] = owned.get();
+  commands_.push_back(std::move(owned));
+}
+
+const CommandSpec* CommandTable::Find(std::string_view name) const {
+  if (name.size() > 32) return nullptr;
+  char buf[32];
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  }
+  auto it = by_name_.find(std::string(buf, name.size()));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+void CommandTable::Dispatch(CommandContext& ctx) const {
+  std::string_view name = ctx.args[0];
+  if (EqualsIgnoreCase(name, "host:") || EqualsIgnoreCase(name, "post")) {
+    spdlog::warn(
+        "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: "
+        "commands to tallyd ({}). Connection aborted.",
+        ctx.session.addr);
+    ctx.session.close_now = true;
+    return;
+  }
+  const CommandSpec* spec = Find(name);
+  if (spec == nullptr) {
+    ReplyUnknownCommand(ctx);
+    return;
+  }
+  if (!spec->subcommands.empty() && ctx.args.size() >= 2) {
+    const CommandSpec* sub = nullptr;
+    for (const auto& s : spec->subcommands) {
+      if (EqualsIgnoreCase(s.name.substr(spec->name.size() + 1), ctx.args[1])) sub = &s;
+    }
+    if (sub == nullptr) {
+      std::string upper(spec->name);
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      ctx.reply.Error("unknown subcommand '" + std::string(AsCString(ctx.args[1]).substr(0, 128)) +
+                      "'. Try " + upper + " HELP.");
+      return;
+    }
+    spec = sub;
+  }
+  if (!ArityOk(*spec, ctx.args.size())) {
+    ReplyArityError(ctx.reply, spec->name);
+    return;
+  }
+  if (!(spec->flags & kCmdNoAuth) && !ctx.session.authenticated.load(std::memory_order_relaxed)) {
+    ctx.reply.Error(errors::kNoAuth);
+    return;
+  }
+  ctx.session.last_command.store(spec->name.c_str(), std::memory_order_relaxed);
+  spec->handler(ctx);
+}
+
+std::unique_ptr<CommandTable> BuildCommandTable() {
+  auto table = std::make_unique<CommandTable>();
+  RegisterStringCommands(table.get());
+  RegisterKeyspaceCommands(table.get());
+  RegisterConnectionCommands(table.get());
+  RegisterServerCommands(table.get());
+  return table;
+}
+
+}  // namespace tally

@@ -1,0 +1,123 @@
+// Keyspace commands (Redis 7 db.c and expire.c): DEL, UNLINK, EXISTS, TYPE, DBSIZE, FLUSHDB,
+// FLUSHALL, SELECT, TTL, PTTL.
+#include <climits>
+
+#include "tally/commands/command_table.h"
+#include "tally/protocol/errors.h"
+#include "tally/util/numbers.h"
+#include "tally/util/strings.h"
+
+namespace tally {
+namespace {
+
+void DelCommand(CommandContext& ctx) {
+  auto r = ctx.keyspace().Del(ctx.db(), ctx.args.subspan(1));
+  if (!r.ok()) return ReplyError(ctx.reply, r.status());
+  ctx.WaitFor(r->lsn);
+  ctx.reply.Integer(r->value);
+}
+
+void ExistsCommand(CommandContext& ctx) {
+  auto r = ctx.keyspace().Exists(ctx.db(), ctx.args.subspan(1));
+  if (!r.ok()) return ReplyError(ctx.reply, r.status());
+  ctx.WaitFor(r->lsn);
+  ctx.reply.Integer(r->value);
+}
+
+void TypeCommand(CommandContext& ctx) {
+  std::string_view keys[] = {ctx.args[1]};
+  auto r = ctx.keyspace().Exists(ctx.db(), keys);
+  if (!r.ok()) return ReplyError(ctx.reply, r.status());
+  ctx.WaitFor(r->lsn);
+  ctx.reply.SimpleString(r->value ? "string" : "none");
+}
+
+void TtlGeneric(CommandContext& ctx, bool ms) {
+  auto r = ctx.keyspace().PTtl(ctx.db(), ctx.args[1]);
+  if (!r.ok()) return ReplyError(ctx.reply, r.status());
+  ctx.WaitFor(r->lsn);
+  int64_t ttl = r->value;
+  ctx.reply.Integer(ttl < 0 || ms ? ttl : (ttl + 500) / 1000);
+}
+void TtlCommand(CommandContext& ctx) { TtlGeneric(ctx, false); }
+void PTtlCommand(CommandContext& ctx) { TtlGeneric(ctx, true); }
+
+void DbSizeCommand(CommandContext& ctx) {
+  // The count includes writes that may not be durable yet: wait for all of them.
+  ctx.WaitFor(ctx.keyspace().last_lsn());
+  ctx.reply.Integer(ctx.keyspace().Counts(ctx.db()).keys);
+}
+
+// FLUSHDB/FLUSHALL [ASYNC|SYNC]: both run synchronously here (a flush is one range delete).
+bool FlushArgsOk(CommandContext& ctx) {
+  if (ctx.args.size() > 2 ||
+      (ctx.args.size() == 2 && !EqualsIgnoreCase(ctx.args[1], "async") &&
+       !EqualsIgnoreCase(ctx.args[1], "sync"))) {
+    ctx.reply.Error(errors::kSyntax);
+    return false;
+  }
+  return true;
+}
+
+void FlushDbCommand(CommandContext& ctx) {
+  if (!FlushArgsOk(ctx)) return;
+  auto r = ctx.keyspace().FlushDb(ctx.db());
+  if (!r.ok()) return ReplyError(ctx.reply, r.status());
+  ctx.WaitFor(*r);
+  ctx.reply.Ok();
+}
+
+void FlushAllCommand(CommandContext& ctx) {
+  if (!FlushArgsOk(ctx)) return;
+  auto r = ctx.keyspace().FlushAll();
+  if (!r.ok()) return ReplyError(ctx.reply, r.status());
+  ctx.WaitFor(*r);
+  ctx.reply.Ok();
+}
+
+void SelectCommand(CommandContext& ctx) {
+  auto id = ParseInt64(ctx.args[1]);
+  if (!id || *id < INT_MIN || *id > INT_MAX) return ctx.reply.Error(errors::kNotInteger);
+  if (*id < 0 || *id >= ctx.keyspace().databases())
+    return ctx.reply.Error(errors::kDbIndexOutOfRange);
+  ctx.session.db.store(static_cast<int>(*id), std::memory_order_relaxed);
+  ctx.reply.Ok();
+}
+
+CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last,
+                CommandHandler handler, const char* group, const char* summary,
+                const char* since = "1.0.0") {
+  CommandSpec s;
+  s.name = name;
+  s.arity = arity;
+  s.flags = flags;
+  s.first_key = first;
+  s.last_key = last;
+  s.step = first ? 1 : 0;
+  s.handler = handler;
+  s.group = group;
+  s.summary = summary;
+  s.since = since;
+  return s;
+}
+
+}  // namespace
+
+void RegisterKeyspaceCommands(CommandTable* t) {
+  constexpr uint32_t kRF = kCmdReadonly | kCmdFast;
+  t->Register(Cmd("del", -2, kCmdWrite, 1, -1, DelCommand, "generic", "Delete a key"));
+  t->Register(Cmd("unlink", -2, kCmdWrite | kCmdFast, 1, -1, DelCommand, "generic",
+                  "Delete a key asynchronously in another thread. Otherwise it is just as DEL, "
+                  "but non blocking.", "4.0.0"));
+  t->Register(Cmd("exists", -2, kRF, 1, -1, ExistsCommand, "generic", "Determine if a key exists"));
+  t->Register(Cmd("type", 2, kRF, 1, 1, TypeCommand, "generic", "Determine the type stored at key"));
+  t->Register(Cmd("ttl", 2, kRF, 1, 1, TtlCommand, "generic", "Get the time to live for a key in seconds"));
+  t->Register(Cmd("pttl", 2, kRF, 1, 1, PTtlCommand, "generic", "Get the time to live for a key in milliseconds", "2.6.0"));
+  t->Register(Cmd("dbsize", 1, kRF, 0, 0, DbSizeCommand, "server", "Return the number of keys in the selected database"));
+  t->Register(Cmd("flushdb", -1, kCmdWrite, 0, 0, FlushDbCommand, "server", "Remove all keys from the current database"));
+  t->Register(Cmd("flushall", -1, kCmdWrite, 0, 0, FlushAllCommand, "server", "Remove all keys from all databases"));
+  t->Register(Cmd("select", 2, kCmdFast | kCmdLoading | kCmdStale, 0, 0, SelectCommand,
+                  "connection", "Change the selected database for the current connection"));
+}
+
+}  // namespace tally

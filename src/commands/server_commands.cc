@@ -1,0 +1,222 @@
+// Server commands: INFO, CONFIG (GET SET RESETSTAT HELP), COMMAND (COUNT DOCS INFO LIST),
+// SHUTDOWN.
+#include <set>
+
+#include "info.h"
+#include "tally/commands/command_table.h"
+#include "tally/protocol/errors.h"
+#include "tally/util/strings.h"
+
+namespace tally {
+namespace {
+
+void InfoCommand(CommandContext& ctx) {
+  ctx.reply.Verbatim(BuildInfo(ctx.server, ctx.args.subspan(1)));
+}
+
+void ConfigGetCommand(CommandContext& ctx) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::set<std::string> seen;
+  for (size_t i = 2; i < ctx.args.size(); ++i) {
+    for (auto& p : ctx.server.config().Get(ctx.args[i]))
+      if (seen.insert(p.first).second) pairs.push_back(std::move(p));
+  }
+  ctx.reply.MapHeader(pairs.size());
+  for (const auto& [name, value] : pairs) {
+    ctx.reply.Bulk(name);
+    ctx.reply.Bulk(value);
+  }
+}
+
+void ConfigSetCommand(CommandContext& ctx) {
+  if (ctx.args.size() % 2 != 0) return ReplyArityError(ctx.reply, "config|set");
+  for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
+    if (!Config::Known(ctx.args[i])) {
+      return ctx.reply.Error("Unknown option or number of arguments for CONFIG SET - '" +
+                             std::string(ctx.args[i]) + "'");
+    }
+  }
+  for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
+    Status st = ctx.server.config().Set(ctx.args[i], ctx.args[i + 1], /*at_runtime=*/true);
+    if (!st.ok()) {
+      return ctx.reply.Error("CONFIG SET failed (possibly related to argument '" +
+                             std::string(ctx.args[i]) + "') - " + st.message());
+    }
+  }
+  ctx.reply.Ok();
+}
+
+void ConfigResetStatCommand(CommandContext& ctx) { ctx.reply.Ok(); }
+
+void ConfigRewriteCommand(CommandContext& ctx) {
+  ctx.reply.Error("CONFIG REWRITE is not supported by Tally; edit the config file instead");
+}
+
+void ConfigHelpCommand(CommandContext& ctx) {
+  static const char* kLines[] = {
+      "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+      "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+      "RESETSTAT", "    Reset statistics reported by the INFO command.",
+      "HELP", "    Print this help."};
+  ctx.reply.ArrayHeader(std::size(kLines));
+  for (const char* l : kLines) ctx.reply.SimpleString(l);
+}
+
+void ReplyCommandInfo(ReplyWriter& r, const CommandSpec& c) {
+  static constexpr std::pair<uint32_t, const char*> kFlagNames[] = {
+      {kCmdWrite, "write"}, {kCmdReadonly, "readonly"}, {kCmdDenyOom, "denyoom"},
+      {kCmdAdmin, "admin"}, {kCmdNoAuth, "no_auth"},    {kCmdLoading, "loading"},
+      {kCmdStale, "stale"}, {kCmdFast, "fast"}};
+  r.ArrayHeader(10);
+  r.Bulk(c.name);
+  r.Integer(c.arity);
+  size_t nflags = 0;
+  for (auto [bit, name] : kFlagNames) nflags += (c.flags & bit) != 0;
+  r.SetHeader(nflags);
+  for (auto [bit, name] : kFlagNames)
+    if (c.flags & bit) r.SimpleString(name);
+  r.Integer(c.first_key);
+  r.Integer(c.last_key);
+  r.Integer(c.step);
+  std::vector<std::string> acl = {std::string("@") + c.group};
+  acl.push_back(c.flags & kCmdWrite ? "@write" : "@read");
+  acl.push_back(c.flags & kCmdFast ? "@fast" : "@slow");
+  r.SetHeader(acl.size());
+  for (const auto& a : acl) r.SimpleString(a);
+  r.ArrayHeader(0);  // tips
+  r.ArrayHeader(0);  // key specs
+  r.ArrayHeader(c.subcommands.size());
+  for (const auto& sub : c.subcommands) ReplyCommandInfo(r, sub);
+}
+
+void ReplyCommandDocs(ReplyWriter& r, const CommandSpec& c) {
+  r.MapHeader(c.subcommands.empty() ? 5 : 6);
+  r.Bulk("summary");
+  r.Bulk(c.summary);
+  r.Bulk("since");
+  r.Bulk(c.since);
+  r.Bulk("group");
+  r.Bulk(c.group);
+  r.Bulk("complexity");
+  r.Bulk("O(1)");
+  r.Bulk("arguments");
+  r.ArrayHeader(0);
+  if (!c.subcommands.empty()) {
+    r.Bulk("subcommands");
+    r.MapHeader(c.subcommands.size());
+    for (const auto& sub : c.subcommands) {
+      r.Bulk(sub.name);
+      ReplyCommandDocs(r, sub);
+    }
+  }
+}
+
+const CommandTable& Table() {
+  static const std::unique_ptr<CommandTable> table = BuildCommandTable();
+  return *table;
+}
+
+void CommandCommand(CommandContext& ctx) {
+  const auto& all = Table().all();
+  ctx.reply.ArrayHeader(all.size());
+  for (const auto& c : all) ReplyCommandInfo(ctx.reply, *c);
+}
+
+void CommandCountCommand(CommandContext& ctx) {
+  ctx.reply.Integer(static_cast<int64_t>(Table().all().size()));
+}
+
+void CommandListCommand(CommandContext& ctx) {
+  const auto& all = Table().all();
+  ctx.reply.ArrayHeader(all.size());
+  for (const auto& c : all) ctx.reply.Bulk(c->name);
+}
+
+void CommandInfoCommand(CommandContext& ctx) {
+  if (ctx.args.size() == 2) return CommandCommand(ctx);
+  ctx.reply.ArrayHeader(ctx.args.size() - 2);
+  for (size_t i = 2; i < ctx.args.size(); ++i) {
+    const CommandSpec* c = Table().Find(ctx.args[i]);
+    if (c == nullptr) {
+      ctx.reply.NullArray();
+    } else {
+      ReplyCommandInfo(ctx.reply, *c);
+    }
+  }
+}
+
+void CommandDocsCommand(CommandContext& ctx) {
+  std::vector<const CommandSpec*> specs;
+  if (ctx.args.size() == 2) {
+    for (const auto& c : Table().all()) specs.push_back(c.get());
+  } else {
+    for (size_t i = 2; i < ctx.args.size(); ++i)
+      if (const CommandSpec* c = Table().Find(ctx.args[i])) specs.push_back(c);
+  }
+  ctx.reply.MapHeader(specs.size());
+  for (const CommandSpec* c : specs) {
+    ctx.reply.Bulk(c->name);
+    ReplyCommandDocs(ctx.reply, *c);
+  }
+}
+
+void ShutdownCommand(CommandContext& ctx) {
+  for (size_t i = 1; i < ctx.args.size(); ++i) {
+    std::string_view a = ctx.args[i];
+    if (EqualsIgnoreCase(a, "abort")) return ctx.reply.Error("No shutdown in progress.");
+    if (!EqualsIgnoreCase(a, "nosave") && !EqualsIgnoreCase(a, "save") &&
+        !EqualsIgnoreCase(a, "now") && !EqualsIgnoreCase(a, "force")) {
+      return ctx.reply.Error(errors::kSyntax);
+    }
+  }
+  // As in Redis, a successful SHUTDOWN sends no reply: the connection just closes. Every write
+  // acknowledged before it is committed and synced before the process exits.
+  ctx.server.RequestShutdown();
+  ctx.session.close_now = true;
+}
+
+CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler handler,
+                const char* group, const char* summary, const char* since) {
+  CommandSpec s;
+  s.name = name;
+  s.arity = arity;
+  s.flags = flags;
+  s.handler = handler;
+  s.group = group;
+  s.summary = summary;
+  s.since = since;
+  return s;
+}
+
+}  // namespace
+
+void RegisterServerCommands(CommandTable* t) {
+  constexpr uint32_t kAdmin = kCmdAdmin | kCmdLoading | kCmdStale;
+  t->Register(Cmd("info", -1, kCmdLoading | kCmdStale, InfoCommand, "server",
+                  "Get information and statistics about the server", "1.0.0"));
+  t->Register(Cmd("shutdown", -1, kAdmin | kCmdNoAuth, ShutdownCommand, "server",
+                  "Synchronously save the dataset to disk and then shut down the server",
+                  "1.0.0"));
+  CommandSpec config = Cmd("config", -2, 0, nullptr, "server",
+                           "A container for server configuration commands", "2.0.0");
+  config.subcommands = {
+      Cmd("config|get", -3, kAdmin, ConfigGetCommand, "server", "Get the values of configuration parameters", "2.0.0"),
+      Cmd("config|set", -4, kAdmin, ConfigSetCommand, "server", "Set configuration parameters to the given values", "2.0.0"),
+      Cmd("config|resetstat", 2, kAdmin, ConfigResetStatCommand, "server", "Reset the stats returned by INFO", "2.0.0"),
+      Cmd("config|rewrite", 2, kAdmin, ConfigRewriteCommand, "server", "Rewrite the configuration file with the in memory configuration", "2.8.0"),
+      Cmd("config|help", 2, kCmdLoading | kCmdStale, ConfigHelpCommand, "server", "Show helpful text about the different subcommands", "5.0.0"),
+  };
+  t->Register(std::move(config));
+  CommandSpec command = Cmd("command", -1, kCmdLoading | kCmdStale, CommandCommand, "server",
+                            "Get array of Redis command details", "2.8.13");
+  command.subcommands = {
+      Cmd("command|count", 2, kCmdLoading | kCmdStale, CommandCountCommand, "server", "Get total number of Redis commands", "2.8.13"),
+      Cmd("command|docs", -2, kCmdLoading | kCmdStale, CommandDocsCommand, "server", "Get array of specific Redis command documentation", "7.0.0"),
+      Cmd("command|info", -2, kCmdLoading | kCmdStale, CommandInfoCommand, "server", "Get array of specific Redis command details, or all when no argument is given.", "2.8.13"),
+      Cmd("command|list", -2, kCmdLoading | kCmdStale, CommandListCommand, "server", "Get an array of Redis command names", "7.0.0"),
+  };
+  t->Register(std::move(command));
+}
+
+}  // namespace tally

@@ -1,0 +1,176 @@
+#include "connection.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "tally/commands/command_table.h"
+#include "tally/server/server.h"
+#include "tally/util/clock.h"
+
+namespace tally {
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;
+// Replies past this size are sent before the rest of the batch runs, so that a long pipeline
+// of large replies does not grow the output buffer without bound.
+constexpr size_t kFlushThreshold = 64 * 1024;
+constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+std::string Endpoint(const asio::ip::tcp::endpoint& ep) {
+  std::string addr = ep.address().to_string();
+  if (ep.address().is_v6()) addr = "[" + addr + "]";
+  return addr + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, Server& server, uint64_t id)
+    : socket_(std::move(socket)), wake_(socket_.get_executor()), server_(server), writer_(&out_) {
+  std::error_code ec;
+  session_.id = id;
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) session_.addr = Endpoint(remote);
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) session_.laddr = Endpoint(local);
+  session_.fd = socket_.native_handle();
+  session_.created_ms = NowMs();
+  session_.last_interaction_ms = session_.created_ms;
+  session_.authenticated = server_.config().Str(Opt::kRequirepass).empty();
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  parser_.set_max_bulk_len(server_.config().Int(Opt::kProtoMaxBulkLen));
+}
+
+void Connection::Stop() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    std::error_code ec;
+    self->socket_.cancel(ec);
+  });
+}
+
+void Connection::PrepareRead() {
+  if (rpos_ == wpos_) {
+    rpos_ = wpos_ = 0;
+    if (in_.size() > (1 << 20)) {
+      in_.resize(2 * kReadChunk);
+      in_.shrink_to_fit();
+    }
+  } else if (rpos_ > 0 && in_.size() - wpos_ < kReadChunk) {
+    // Move the pending partial command to the front; the parser's offsets are relative to it.
+    in_.erase(0, rpos_);
+    wpos_ -= rpos_;
+    rpos_ = 0;
+  }
+  const size_t want = wpos_ + kReadChunk;
+  if (in_.size() < want) {
+    // Grow by doubling as bytes arrive, never to a declared bulk length up front.
+    size_t grow = std::max(want, in_.size() * 2);
+    size_t hint = parser_.bytes_hint();
+    if (hint > want) grow = std::min(grow, hint);
+    in_.resize(grow);
+  }
+}
+
+asio::awaitable<void> Connection::Run() {
+  const int64_t query_limit = server_.config().Int(Opt::kClientQueryBufferLimit);
+  while (!server_.stopping()) {
+    PrepareRead();
+    auto [ec, n] = co_await socket_.async_read_some(
+        asio::buffer(in_.data() + wpos_, in_.size() - wpos_), kAsTuple);
+    if (ec) break;
+    wpos_ += n;
+    session_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
+    session_.query_buffer_bytes.store(wpos_ - rpos_, std::memory_order_relaxed);
+    server_.CountBytes(n, 0);
+    if (static_cast<int64_t>(wpos_ - rpos_) > query_limit) {
+      spdlog::warn("Closing client {} that reached max query buffer length ({} bytes)",
+                   session_.addr, wpos_ - rpos_);
+      break;
+    }
+    if (!co_await ProcessInput()) break;
+  }
+  std::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  server_.Unregister(session_.id);
+}
+
+asio::awaitable<bool> Connection::ProcessInput() {
+  const CommandTable& table = server_.commands();
+  while (rpos_ < wpos_) {
+    size_t consumed = 0;
+    parser_.set_authenticated(session_.authenticated.load(std::memory_order_relaxed));
+    auto result =
+        parser_.Parse(std::string_view(in_.data() + rpos_, wpos_ - rpos_), &consumed, &args_);
+    if (result == RespParser::Result::kIncomplete) break;
+    if (result == RespParser::Result::kError) {
+      // Redis replies once and closes (setProtocolError); earlier replies go out first.
+      writer_.Error(parser_.error());
+      co_await Flush();
+      co_return false;
+    }
+    rpos_ += consumed;
+    if (args_.empty()) continue;
+    CommandContext ctx{args_, session_, writer_, server_};
+    table.Dispatch(ctx);
+    server_.CountCommand();
+    if (ctx.barrier > barrier_) barrier_ = ctx.barrier;
+    if (session_.close_now) {
+      co_await Flush();
+      co_return false;
+    }
+    if (session_.close_after_reply) {
+      co_await Flush();
+      co_return false;
+    }
+    if (out_.size() >= kFlushThreshold && !co_await Flush()) co_return false;
+  }
+  session_.query_buffer_bytes.store(wpos_ - rpos_, std::memory_order_relaxed);
+  if (!out_.empty() && !co_await Flush()) co_return false;
+  co_return true;
+}
+
+asio::awaitable<bool> Connection::Flush() {
+  if (barrier_ != 0) {
+    Status st = co_await WaitAcked(barrier_);
+    if (!st.ok()) {
+      // The state these replies reveal may never become durable: send none of them.
+      spdlog::warn("Closing client {}: its replies wait on a failed log ({})", session_.addr,
+                   st.ToString());
+      out_.clear();
+      co_return false;
+    }
+    barrier_ = 0;
+  }
+  if (out_.empty()) co_return true;
+  session_.output_buffer_bytes.store(out_.size(), std::memory_order_relaxed);
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kAsTuple);
+  server_.CountBytes(0, n);
+  session_.output_buffer_bytes.store(0, std::memory_order_relaxed);
+  out_.clear();
+  if (out_.capacity() > (1 << 20)) out_.shrink_to_fit();
+  co_return !ec;
+}
+
+asio::awaitable<Status> Connection::WaitAcked(Lsn lsn) {
+  CommitLog& log = server_.commit_log();
+  if (lsn <= log.ack_lsn()) co_return Status::OK();
+  acked_ = false;
+  wake_.expires_at(asio::steady_timer::time_point::max());
+  log.WhenAcked(lsn, [self = shared_from_this()](Status st) {
+    // Runs on the commit thread: hand the result to the connection's own executor.
+    asio::post(self->socket_.get_executor(), [self, st = std::move(st)]() mutable {
+      self->acked_status_ = std::move(st);
+      self->acked_ = true;
+      self->wake_.cancel();
+    });
+  });
+  while (!acked_) co_await wake_.async_wait(kAsTuple);
+  co_return acked_status_;
+}
+
+}  // namespace tally

@@ -1,0 +1,61 @@
+// Connection: one client, one C++20 coroutine on one io_context thread. It reads bytes into its
+// input buffer, parses and executes every complete command in it, then (under appendfsync
+// always) waits until the commit log has made durable everything the batch's replies reveal,
+// and sends all the replies in one write. A partial command waits for more bytes.
+//
+// Thread-safety: Run() and everything it calls run on the connection's executor. Stop() may be
+// called from any thread. session() may be read from any thread (see Session).
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tally/commands/session.h"
+#include "tally/protocol/reply_writer.h"
+#include "tally/protocol/resp_parser.h"
+#include "tally/storage/types.h"
+#include "tally/util/status.h"
+
+namespace tally {
+
+class Server;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(asio::ip::tcp::socket socket, Server& server, uint64_t id);
+
+  asio::awaitable<void> Run();
+  // Asks the connection to finish its current batch and close. Any thread.
+  void Stop();
+  const Session& session() const { return session_; }
+  asio::any_io_executor executor() { return socket_.get_executor(); }
+
+ private:
+  // Executes every complete command in the input buffer. Returns false to close.
+  asio::awaitable<bool> ProcessInput();
+  // Waits until the replies' barrier is acknowledged, then writes them. False on error.
+  asio::awaitable<bool> Flush();
+  asio::awaitable<Status> WaitAcked(Lsn lsn);
+  void PrepareRead();
+
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer wake_;
+  Server& server_;
+  Session session_;
+  RespParser parser_;
+  std::vector<std::string_view> args_;
+  std::string in_;
+  size_t rpos_ = 0;  // start of the first unparsed command
+  size_t wpos_ = 0;  // end of the bytes read
+  std::string out_;
+  ReplyWriter writer_;
+  Lsn barrier_ = 0;
+  bool acked_ = false;
+  Status acked_status_;
+};
+
+}  // namespace tally

@@ -1,0 +1,292 @@
+#include "tally/server/server.h"
+
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+#include <filesystem>
+#include <random>
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "connection.h"
+#include "tally/util/clock.h"
+#include "tally/util/strings.h"
+
+#ifndef TALLY_VERSION
+#define TALLY_VERSION "0.1.0"
+#endif
+
+namespace tally {
+
+struct Listener {
+  explicit Listener(asio::io_context& io) : acceptor(io), housekeeping(io), signals(io) {}
+  asio::ip::tcp::acceptor acceptor;
+  asio::steady_timer housekeeping;
+  asio::signal_set signals;
+};
+
+namespace {
+
+std::string RandomRunId() {
+  std::random_device rd;
+  std::mt19937_64 gen(rd());
+  const char* hex = "0123456789abcdef";
+  std::string id(40, '0');
+  for (char& c : id) c = hex[gen() % 16];
+  return id;
+}
+
+void SetupLogging(const Config& config) {
+  std::string file = config.Str(Opt::kLogfile);
+  std::shared_ptr<spdlog::logger> logger;
+  if (file.empty()) {
+    logger = spdlog::stdout_color_mt("tallyd");
+  } else {
+    logger = spdlog::basic_logger_mt("tallyd", file);
+  }
+  spdlog::set_default_logger(logger);
+  static const spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::info,
+                                                      spdlog::level::info, spdlog::level::warn};
+  spdlog::set_level(kLevels[config.Int(Opt::kLoglevel)]);
+  spdlog::flush_on(spdlog::level::info);
+}
+
+}  // namespace
+
+Server::Server(Config* config, std::string config_file, std::string executable)
+    : config_(config), config_file_(std::move(config_file)), executable_(std::move(executable)) {}
+
+Server::~Server() = default;
+
+StatusOr<std::unique_ptr<Server>> Server::Create(Config* config, std::string config_file,
+                                                 std::string executable) {
+  if (!spdlog::get("tallyd")) SetupLogging(*config);
+  std::unique_ptr<Server> server(new Server(config, std::move(config_file), std::move(executable)));
+  Status st = server->Open();
+  if (!st.ok()) return st;
+  return server;
+}
+
+Status Server::Open() {
+  run_id_ = RandomRunId();
+  start_time_ms_ = NowMs();
+  StoreOptions so;
+  so.path = (std::filesystem::path(config_->Str(Opt::kDir)) / "db").string();
+  so.databases = static_cast<int>(config_->Int(Opt::kDatabases));
+  so.block_cache_bytes = static_cast<size_t>(config_->Int(Opt::kRocksdbBlockCacheSize));
+  so.write_buffer_bytes = static_cast<size_t>(config_->Int(Opt::kRocksdbWriteBufferSize));
+  auto t0 = NowMs();
+  auto store = Store::Open(so);
+  if (!store.ok()) {
+    return Status::IOError("cannot open the data store at " + so.path + ": " +
+                           store.status().ToString());
+  }
+  store_ = std::move(*store);
+  auto policy = static_cast<FsyncPolicy>(config_->Int(Opt::kAppendfsync));
+  log_ = std::make_unique<CommitLog>(store_.get(), policy, store_->recovered_lsn());
+  KeyspaceOptions ko;
+  ko.databases = so.databases;
+  ko.table_max_memory = static_cast<size_t>(config_->Int(Opt::kTableMaxMemory));
+  keyspace_ = std::make_unique<Keyspace>(store_.get(), log_.get(), ko);
+  commands_ = BuildCommandTable();
+  config_->SetListener([this](Opt o) {
+    if (o == Opt::kAppendfsync) log_->set_policy(static_cast<FsyncPolicy>(config_->Int(o)));
+  });
+  spdlog::info("Data store opened at {} in {} ms (last LSN {})", so.path, NowMs() - t0,
+               store_->recovered_lsn());
+  return Status::OK();
+}
+
+Status Server::Listen() {
+  int64_t threads = config_->Int(Opt::kIoThreads);
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  for (int64_t i = 0; i < threads; ++i) io_.push_back(std::make_unique<asio::io_context>(1));
+  auto port = static_cast<uint16_t>(config_->Int(Opt::kPort));
+  std::string bind = config_->Str(Opt::kBind);
+  auto addrs = SplitArgs(bind);
+  if (!addrs || addrs->empty()) return Status::InvalidArgument("bad bind address: " + bind);
+  for (std::string addr : *addrs) {
+    bool optional = !addr.empty() && addr[0] == '-';  // Redis: "-::1" may fail to bind
+    if (optional) addr.erase(0, 1);
+    auto l = std::make_unique<Listener>(*io_[0]);
+    std::error_code ec;
+    asio::ip::tcp::endpoint ep(asio::ip::make_address(addr, ec), port);
+    if (!ec) l->acceptor.open(ep.protocol(), ec);
+    if (!ec) l->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && ep.address().is_v6()) l->acceptor.set_option(asio::ip::v6_only(true), ec);
+    if (!ec) l->acceptor.bind(ep, ec);
+    if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      if (optional) continue;
+      return Status::IOError("cannot listen on " + addr + ":" + std::to_string(port) + ": " +
+                             ec.message());
+    }
+    if (port == 0 || bound_port_ == 0) bound_port_ = l->acceptor.local_endpoint().port();
+    if (port == 0) port = static_cast<uint16_t>(bound_port_);
+    listeners_.push_back(std::move(l));
+  }
+  if (listeners_.empty()) return Status::IOError("no address to listen on");
+  for (auto& l : listeners_) StartAccepting(l.get());
+  return Status::OK();
+}
+
+void Server::StartAccepting(Listener* l) {
+  size_t k = next_io_.fetch_add(1) % io_.size();
+  l->acceptor.async_accept(*io_[k], [this, l](std::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopping()) return;
+      spdlog::warn("Accept failed: {}", ec.message());
+    } else {
+      total_connections_.fetch_add(1, std::memory_order_relaxed);
+      size_t connected;
+      {
+        std::lock_guard<std::mutex> lock(clients_mu_);
+        connected = clients_.size();
+      }
+      if (static_cast<int64_t>(connected) >= config_->Int(Opt::kMaxclients)) {
+        rejected_connections_.fetch_add(1, std::memory_order_relaxed);
+        std::error_code wec;
+        asio::write(socket, asio::buffer("-ERR max number of clients reached\r\n", 36), wec);
+        socket.close(wec);
+      } else {
+        uint64_t id = next_client_id_.fetch_add(1);
+        OnAccepted(std::make_shared<Connection>(std::move(socket), *this, id));
+      }
+    }
+    if (!stopping()) StartAccepting(l);
+  });
+}
+
+void Server::OnAccepted(std::shared_ptr<Connection> conn) {
+  {
+    std::lock_guard<std::mutex> lock(clients_mu_);
+    clients_[conn->session().id] = conn;
+  }
+  auto ex = conn->Run();
+  asio::co_spawn(conn->executor(), std::move(ex), asio::detached);
+}
+
+void Server::Unregister(uint64_t id) {
+  std::lock_guard<std::mutex> lock(clients_mu_);
+  clients_.erase(id);
+  clients_cv_.notify_all();
+}
+
+void Server::Housekeeping() {
+  Listener* l = listeners_.front().get();
+  l->housekeeping.expires_after(std::chrono::seconds(1));
+  l->housekeeping.async_wait([this](std::error_code ec) {
+    if (ec || stopping()) return;
+    int64_t timeout = config_->Int(Opt::kTimeout);
+    if (timeout > 0) {
+      int64_t now = NowMs();
+      std::lock_guard<std::mutex> lock(clients_mu_);
+      for (auto& [id, c] : clients_) {
+        if (now - c->session().last_interaction_ms.load() > timeout * 1000) c->Stop();
+      }
+    }
+    Housekeeping();
+  });
+}
+
+void Server::CountBytes(uint64_t in, uint64_t out) {
+  if (in) net_in_.fetch_add(in, std::memory_order_relaxed);
+  if (out) net_out_.fetch_add(out, std::memory_order_relaxed);
+}
+
+ServerStats Server::stats() {
+  ServerStats s;
+  s.start_time_ms = start_time_ms_;
+  {
+    std::lock_guard<std::mutex> lock(clients_mu_);
+    s.connected_clients = clients_.size();
+  }
+  s.total_connections = total_connections_.load();
+  s.rejected_connections = rejected_connections_.load();
+  s.total_commands = total_commands_.load();
+  s.net_input_bytes = net_in_.load();
+  s.net_output_bytes = net_out_.load();
+  s.port = bound_port_;
+  s.io_threads = static_cast<int>(io_.size());
+  s.run_id = run_id_;
+  s.config_file = config_file_;
+  s.executable = executable_;
+  return s;
+}
+
+void Server::ForEachSession(FunctionRef<void(const Session&)> fn) {
+  std::lock_guard<std::mutex> lock(clients_mu_);
+  for (auto& [id, c] : clients_) fn(c->session());
+}
+
+void Server::RequestShutdown() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stopping_.store(true, std::memory_order_release);
+  }
+  stop_cv_.notify_all();
+}
+
+Status Server::Run() {
+  Status st = Listen();
+  if (!st.ok()) return st;
+  log_->Start();
+  Listener* first = listeners_.front().get();
+  first->signals.add(SIGINT);
+  first->signals.add(SIGTERM);
+  first->signals.async_wait([this](std::error_code ec, int sig) {
+    if (ec) return;
+    spdlog::info("Received {}, scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    RequestShutdown();
+  });
+  Housekeeping();
+  // Keep every io_context running while it has no socket yet.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  for (auto& io : io_) work.emplace_back(io->get_executor());
+  for (auto& io : io_) threads_.emplace_back([ctx = io.get()] { ctx->run(); });
+  spdlog::info("tallyd {} ready: port {}, bind {}, data dir {}, appendfsync {}, io-threads {}",
+               TALLY_VERSION, bound_port_, config_->Str(Opt::kBind), config_->Str(Opt::kDir),
+               FsyncPolicyName(log_->policy()), io_.size());
+  {
+    std::unique_lock<std::mutex> lock(stop_mu_);
+    stop_cv_.wait(lock, [this] { return stopping(); });
+  }
+  spdlog::info("Shutting down: no new connections; finishing in-flight commands");
+  asio::post(*io_[0], [this] {
+    std::error_code ec;
+    for (auto& l : listeners_) {
+      l->acceptor.close(ec);
+      l->housekeeping.cancel();
+      l->signals.cancel(ec);
+    }
+  });
+  {
+    std::unique_lock<std::mutex> lock(clients_mu_);
+    for (auto& [id, c] : clients_) c->Stop();
+    clients_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return clients_.empty(); });
+  }
+  for (auto& io : io_) io->stop();
+  for (auto& t : threads_) t.join();
+  {
+    std::lock_guard<std::mutex> lock(clients_mu_);
+    clients_.clear();
+  }
+  Status log_status = log_->Stop();
+  Status close_status = store_->Close();
+  if (!log_status.ok()) spdlog::error("Commit log: {}", log_status.ToString());
+  if (!close_status.ok()) spdlog::error("Closing the store: {}", close_status.ToString());
+  spdlog::info("tallyd is now ready to exit, bye bye...");
+  return log_status.ok() ? close_status : log_status;
+}
+
+}  // namespace tally

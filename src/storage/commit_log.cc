@@ -1,0 +1,221 @@
+#include "tally/storage/commit_log.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace tally {
+
+namespace {
+constexpr auto kEverysecInterval = std::chrono::seconds(1);
+constexpr size_t kLatencyRing = 1024;
+}  // namespace
+
+CommitLog::CommitLog(RecordWriter* writer, FsyncPolicy policy, Lsn last_lsn)
+    : writer_(writer),
+      policy_(policy),
+      written_lsn_(last_lsn),
+      durable_lsn_(last_lsn),
+      next_lsn_(last_lsn + 1) {}
+
+CommitLog::~CommitLog() { (void)Stop(); }
+
+void CommitLog::Start() {
+  last_sync_ = std::chrono::steady_clock::now();
+  thread_ = std::thread([this] { Run(); });
+}
+
+Status CommitLog::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> l(mu_);
+  return failure_;
+}
+
+Lsn CommitLog::Append(Record record) {
+  std::lock_guard<std::mutex> l(mu_);
+  record.lsn = next_lsn_++;
+  Lsn lsn = record.lsn;
+  bool was_empty = queue_.empty();
+  queue_.push_back(std::move(record));
+  if (was_empty) cv_.notify_one();
+  return lsn;
+}
+
+Lsn CommitLog::Append(std::vector<Record> records) {
+  std::lock_guard<std::mutex> l(mu_);
+  bool was_empty = queue_.empty();
+  Lsn lsn = 0;
+  for (auto& r : records) {
+    r.lsn = lsn = next_lsn_++;
+    queue_.push_back(std::move(r));
+  }
+  if (was_empty && lsn != 0) cv_.notify_one();
+  return lsn;
+}
+
+Lsn CommitLog::last_lsn() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return next_lsn_ - 1;
+}
+
+Status CommitLog::failure() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return failure_;
+}
+
+Lsn CommitLog::ack_lsn() const {
+  return policy() == FsyncPolicy::kAlways ? durable_lsn_.load(std::memory_order_acquire)
+                                          : written_lsn_.load(std::memory_order_acquire);
+}
+
+void CommitLog::WhenAcked(Lsn lsn, std::function<void(Status)> done) {
+  if (lsn <= ack_lsn()) {
+    done(Status::OK());
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (failure_.ok()) {
+      // Re-check under the lock: the commit thread publishes before it takes the lock to notify.
+      if (lsn > ack_lsn()) {
+        waiters_.push_back({lsn, std::move(done)});
+        return;
+      }
+    }
+  }
+  done(healthy() ? Status::OK() : failure());
+}
+
+void CommitLog::NotifyWaiters() {
+  std::vector<Waiter> ready;
+  Status st;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    st = failure_;
+    Lsn acked = ack_lsn();
+    auto it = std::partition(waiters_.begin(), waiters_.end(),
+                             [&](const Waiter& w) { return st.ok() && w.lsn > acked; });
+    ready.assign(std::make_move_iterator(it), std::make_move_iterator(waiters_.end()));
+    waiters_.erase(it, waiters_.end());
+  }
+  for (auto& w : ready) w.done(st);
+}
+
+void CommitLog::Fail(const Status& st) {
+  write_errors_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (failure_.ok()) failure_ = Status::LogFailed(st.ToString());
+  }
+  failed_.store(true, std::memory_order_release);
+  spdlog::error(
+      "Write-ahead log failed: {}. No write at or after this point will be acknowledged; "
+      "writes are refused until tallyd is restarted on a healthy disk.",
+      st.ToString());
+  NotifyWaiters();
+}
+
+void CommitLog::SyncNow() {
+  Lsn target = written_lsn_.load(std::memory_order_acquire);
+  auto start = std::chrono::steady_clock::now();
+  Status st = writer_->Sync();
+  auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+  last_sync_ = std::chrono::steady_clock::now();
+  if (!st.ok()) {
+    Fail(st);
+    return;
+  }
+  fsyncs_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (fsync_usec_.size() < kLatencyRing) {
+      fsync_usec_.push_back(static_cast<uint32_t>(usec));
+    } else {
+      fsync_usec_[fsync_pos_++ % kLatencyRing] = static_cast<uint32_t>(usec);
+    }
+  }
+  if (durable_lsn_.load() < target) durable_lsn_.store(target, std::memory_order_release);
+}
+
+void CommitLog::Run() {
+  std::vector<Record> batch;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      auto ready = [&] { return !queue_.empty() || stopping_; };
+      if (policy() == FsyncPolicy::kEverysec &&
+          durable_lsn_.load() < written_lsn_.load()) {
+        cv_.wait_until(l, last_sync_ + kEverysecInterval, ready);
+      } else {
+        cv_.wait(l, ready);
+      }
+      if (queue_.empty() && stopping_) break;
+      batch.swap(queue_);
+    }
+    if (!batch.empty() && healthy()) {
+      if (int64_t d = commit_delay_ms_.load(); d > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(d));
+      const bool sync = policy() == FsyncPolicy::kAlways;
+      auto start = std::chrono::steady_clock::now();
+      Status st = writer_->Write(batch, sync);
+      if (!st.ok()) {
+        Fail(st);
+      } else {
+        groups_.fetch_add(1, std::memory_order_relaxed);
+        records_.fetch_add(batch.size(), std::memory_order_relaxed);
+        written_lsn_.store(batch.back().lsn, std::memory_order_release);
+        if (sync) {
+          auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+          fsyncs_.fetch_add(1, std::memory_order_relaxed);
+          durable_lsn_.store(batch.back().lsn, std::memory_order_release);
+          std::lock_guard<std::mutex> l(mu_);
+          if (fsync_usec_.size() < kLatencyRing) {
+            fsync_usec_.push_back(static_cast<uint32_t>(usec));
+          } else {
+            fsync_usec_[fsync_pos_++ % kLatencyRing] = static_cast<uint32_t>(usec);
+          }
+        }
+        NotifyWaiters();
+      }
+    }
+    batch.clear();
+    if (healthy() && policy() == FsyncPolicy::kEverysec &&
+        durable_lsn_.load() < written_lsn_.load() &&
+        std::chrono::steady_clock::now() - last_sync_ >= kEverysecInterval) {
+      SyncNow();
+    }
+  }
+  // Shutdown: whatever the policy, what was written is made durable.
+  if (healthy() && durable_lsn_.load() < written_lsn_.load()) SyncNow();
+  NotifyWaiters();
+}
+
+CommitLogStats CommitLog::stats() const {
+  CommitLogStats s;
+  s.written_lsn = written_lsn_.load();
+  s.durable_lsn = durable_lsn_.load();
+  s.groups = groups_.load();
+  s.records = records_.load();
+  s.fsyncs = fsyncs_.load();
+  s.write_errors = write_errors_.load();
+  std::lock_guard<std::mutex> l(mu_);
+  s.last_lsn = next_lsn_ - 1;
+  if (!fsync_usec_.empty()) {
+    std::vector<uint32_t> v = fsync_usec_;
+    size_t idx = (v.size() * 99) / 100;
+    std::nth_element(v.begin(), v.begin() + idx, v.end());
+    s.fsync_p99_usec = v[idx];
+  }
+  return s;
+}
+
+}  // namespace tally

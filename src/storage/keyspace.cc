@@ -1,0 +1,288 @@
+// The keyspace's core: shards, lookup (with lazy expiry and store misses), the generic Update,
+// counts and eviction. The Redis semantics built on Update are in keyspace_strings.cc.
+#include <algorithm>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+
+#include "tally/storage/keyspace.h"
+#include "tally/storage/value_codec.h"
+#include "tally/util/clock.h"
+
+namespace tally {
+namespace {
+
+constexpr size_t kShards = 64;
+constexpr size_t kEntryOverhead = 80;  // node, hash slot, Entry fields: an estimate
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+}  // namespace
+
+struct Keyspace::Entry {
+  std::string value;
+  int64_t expire_at_ms = 0;
+  Lsn lsn = 0;  // the last record for this key; 0 if loaded from the store
+  bool present = false;
+  bool referenced = true;
+};
+
+struct Keyspace::Shard {
+  std::mutex mu;
+  std::vector<std::unordered_map<std::string, Entry, StringHash, std::equal_to<>>> dbs;
+  size_t bytes = 0;
+  size_t hand_db = 0;
+  size_t hand_bucket = 0;
+};
+
+Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
+    : store_(store), log_(log), options_(options) {
+  for (size_t i = 0; i < kShards; ++i) {
+    auto s = std::make_unique<Shard>();
+    s->dbs.resize(options_.databases);
+    shards_.push_back(std::move(s));
+  }
+  keys_.reset(new std::atomic<int64_t>[options_.databases]);
+  expires_.reset(new std::atomic<int64_t>[options_.databases]);
+  flush_lsn_.reset(new std::atomic<Lsn>[options_.databases]);
+  for (int db = 0; db < options_.databases; ++db) {
+    KeyCounts c = db < static_cast<int>(store_->counts().size()) ? store_->counts()[db]
+                                                                  : KeyCounts{};
+    keys_[db] = c.keys;
+    expires_[db] = c.expires;
+    flush_lsn_[db] = 0;
+  }
+}
+
+Keyspace::~Keyspace() = default;
+
+size_t Keyspace::ShardOf(std::string_view key) const {
+  return std::hash<std::string_view>{}(key) % kShards;
+}
+
+KeyCounts Keyspace::Counts(DbIndex db) const {
+  return KeyCounts{keys_[db].load(std::memory_order_relaxed),
+                   expires_[db].load(std::memory_order_relaxed)};
+}
+
+size_t Keyspace::table_bytes() const {
+  size_t total = 0;
+  for (const auto& s : shards_) {
+    std::lock_guard<std::mutex> l(s->mu);
+    total += s->bytes;
+  }
+  return total;
+}
+
+void Keyspace::CountDelta(DbIndex db, int keys, int expires) {
+  if (keys) keys_[db].fetch_add(keys, std::memory_order_relaxed);
+  if (expires) expires_[db].fetch_add(expires, std::memory_order_relaxed);
+}
+
+StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::string_view key,
+                                            int64_t now, Lsn* barrier,
+                                            std::vector<Record>* records) {
+  auto& map = shard.dbs[db];
+  auto it = map.find(key);
+  if (it == map.end()) {
+    Entry e;
+    Lsn flush = flush_lsn_[db].load(std::memory_order_acquire);
+    if (flush != 0 && flush > log_->written_lsn()) {
+      e.lsn = flush;  // the store still holds keys a pending FLUSH removes: the key is absent
+    } else {
+      auto stored = store_->Get(db, key);
+      if (!stored.ok()) return stored.status();
+      if (stored->has_value()) {
+        auto decoded = DecodeValue(**stored);
+        if (!decoded.ok()) return decoded.status();
+        e.present = true;
+        e.value.assign(decoded->payload);
+        e.expire_at_ms = decoded->expire_at_ms;
+      }
+    }
+    shard.bytes += key.size() + e.value.size() + kEntryOverhead;
+    it = map.emplace(std::string(key), std::move(e)).first;
+  }
+  Entry& e = it->second;
+  e.referenced = true;
+  if (e.present && e.expire_at_ms != 0 && e.expire_at_ms <= now && log_->healthy()) {
+    // Lazy expiry: the key is deleted on access, durably, like any other delete.
+    Record r;
+    r.kind = Record::Kind::kDelete;
+    r.db = db;
+    r.key.assign(key);
+    r.keys_delta = -1;
+    r.expires_delta = -1;
+    records->push_back(std::move(r));
+    CountDelta(db, -1, -1);
+    shard.bytes -= e.value.size();
+    e.present = false;
+    e.value.clear();
+    e.value.shrink_to_fit();
+    e.expire_at_ms = 0;
+    expired_keys_.fetch_add(1, std::memory_order_relaxed);
+  }
+  *barrier = std::max(*barrier, e.lsn);
+  return &e;
+}
+
+StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> keys, UpdateFn fn) {
+  // Lock every shard involved, in index order (no deadlock between multi-key operations).
+  std::vector<size_t> shard_ids;
+  shard_ids.reserve(keys.size());
+  for (auto k : keys) shard_ids.push_back(ShardOf(k));
+  std::vector<size_t> order = shard_ids;
+  std::sort(order.begin(), order.end());
+  order.erase(std::unique(order.begin(), order.end()), order.end());
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(order.size());
+  for (size_t id : order) locks.emplace_back(shards_[id]->mu);
+
+  const int64_t now = NowMs();
+  Lsn barrier = 0;
+  std::vector<Record> records;
+  std::vector<Entry*> entries(keys.size());
+  std::vector<Value> values(keys.size());
+  std::vector<const Value*> current(keys.size(), nullptr);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto e = Lookup(*shards_[shard_ids[i]], db, keys[i], now, &barrier, &records);
+    if (!e.ok()) return e.status();
+    entries[i] = *e;
+  }
+  // A key named twice is one entry; fn sees its value as it was before the update.
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (entries[i]->present) {
+      values[i].data = entries[i]->value;
+      values[i].expire_at_ms = entries[i]->expire_at_ms;
+      current[i] = &values[i];
+    }
+  }
+  std::vector<Mutation> mutations(keys.size());
+  Status st = fn(current, &mutations);
+  if (st.ok()) {
+    bool writes = std::any_of(mutations.begin(), mutations.end(),
+                              [](const Mutation& m) { return m.op != Mutation::Op::kKeep; });
+    if (writes && !log_->healthy()) st = log_->failure();
+    for (size_t i = 0; writes && st.ok() && i < keys.size(); ++i) {
+      Mutation& m = mutations[i];
+      Entry& e = *entries[i];
+      Shard& shard = *shards_[shard_ids[i]];
+      if (m.op == Mutation::Op::kKeep || (m.op == Mutation::Op::kDelete && !e.present)) continue;
+      Record r;
+      r.db = db;
+      r.key.assign(keys[i]);
+      const int had_expire = (e.present && e.expire_at_ms != 0) ? 1 : 0;
+      if (m.op == Mutation::Op::kPut) {
+        r.kind = Record::Kind::kPut;
+        r.keys_delta = e.present ? 0 : 1;
+        r.expires_delta = static_cast<int8_t>((m.expire_at_ms != 0 ? 1 : 0) - had_expire);
+        EncodeValue(m.data, m.expire_at_ms, &r.value);
+        shard.bytes += m.data.size();
+        shard.bytes -= e.value.size();
+        e.value = std::move(m.data);
+        e.expire_at_ms = m.expire_at_ms;
+        e.present = true;
+      } else {
+        r.kind = Record::Kind::kDelete;
+        r.keys_delta = -1;
+        r.expires_delta = static_cast<int8_t>(-had_expire);
+        shard.bytes -= e.value.size();
+        e.value.clear();
+        e.value.shrink_to_fit();
+        e.expire_at_ms = 0;
+        e.present = false;
+      }
+      CountDelta(db, r.keys_delta, r.expires_delta);
+      records.push_back(std::move(r));
+    }
+  }
+  if (!records.empty()) {
+    // Lazy-expiry deletes are appended even when fn failed: they already changed the table.
+    Lsn lsn = log_->Append(std::move(records));
+    for (size_t i = 0; i < keys.size(); ++i) entries[i]->lsn = std::max(entries[i]->lsn, lsn);
+    // Only the entries that changed need the new LSN, but marking all of this group's entries
+    // is harmless: it only makes a later reader wait for this (imminent) group too.
+    barrier = std::max(barrier, lsn);
+  }
+  for (size_t id : order) EvictIfNeeded(*shards_[id]);
+  if (!st.ok()) return st;
+  return barrier;
+}
+
+void Keyspace::EvictIfNeeded(Shard& shard) {
+  const size_t budget = options_.table_max_memory / kShards;
+  if (shard.bytes <= budget) return;
+  const Lsn written = log_->written_lsn();
+  // CLOCK over (database, bucket): clear the referenced bit, evict clean unreferenced entries.
+  size_t scanned = 0;
+  std::vector<std::string> victims;
+  while (shard.bytes > budget * 9 / 10 && scanned < 4096) {
+    auto& map = shard.dbs[shard.hand_db % shard.dbs.size()];
+    if (map.bucket_count() == 0 || shard.hand_bucket >= map.bucket_count()) {
+      shard.hand_db = (shard.hand_db + 1) % shard.dbs.size();
+      shard.hand_bucket = 0;
+      ++scanned;
+      continue;
+    }
+    victims.clear();
+    for (auto it = map.begin(shard.hand_bucket); it != map.end(shard.hand_bucket); ++it) {
+      Entry& e = it->second;
+      if (e.lsn > written) continue;  // dirty: RocksDB does not have it yet
+      if (e.referenced) {
+        e.referenced = false;
+      } else {
+        victims.push_back(it->first);
+      }
+    }
+    for (const auto& k : victims) {
+      auto it = map.find(k);
+      shard.bytes -= it->first.size() + it->second.value.size() + kEntryOverhead;
+      map.erase(it);
+    }
+    ++shard.hand_bucket;
+    ++scanned;
+  }
+}
+
+StatusOr<Lsn> Keyspace::FlushDb(DbIndex db) {
+  if (!log_->healthy()) return log_->failure();
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (auto& s : shards_) locks.emplace_back(s->mu);
+  for (auto& s : shards_) {
+    for (auto& [k, e] : s->dbs[db]) s->bytes -= k.size() + e.value.size() + kEntryOverhead;
+    s->dbs[db].clear();
+  }
+  Record r;
+  r.kind = Record::Kind::kFlushDb;
+  r.db = db;
+  keys_[db] = 0;
+  expires_[db] = 0;
+  Lsn lsn = log_->Append(std::move(r));
+  flush_lsn_[db].store(lsn, std::memory_order_release);
+  return lsn;
+}
+
+StatusOr<Lsn> Keyspace::FlushAll() {
+  if (!log_->healthy()) return log_->failure();
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (auto& s : shards_) locks.emplace_back(s->mu);
+  for (auto& s : shards_) {
+    for (auto& map : s->dbs) map.clear();
+    s->bytes = 0;
+  }
+  Record r;
+  r.kind = Record::Kind::kFlushAll;
+  r.db = 0;
+  for (int db = 0; db < options_.databases; ++db) {
+    keys_[db] = 0;
+    expires_[db] = 0;
+  }
+  Lsn lsn = log_->Append(std::move(r));
+  for (int db = 0; db < options_.databases; ++db) flush_lsn_[db].store(lsn);
+  return lsn;
+}
+
+}  // namespace tally

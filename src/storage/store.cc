@@ -1,0 +1,194 @@
+#include "tally/storage/store.h"
+
+#include <filesystem>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+namespace tally {
+namespace {
+
+constexpr char kMetaCf[] = "meta";
+constexpr char kLsnKey[] = "lsn";
+
+Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return Status::OK();
+  if (s.IsCorruption()) return Status::Corruption(s.ToString());
+  return Status::IOError(s.ToString());
+}
+
+std::string CountsKey(DbIndex db) { return std::string("counts/") + static_cast<char>(db); }
+
+std::string EncodeFixed64(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  return s;
+}
+
+uint64_t DecodeFixed64(std::string_view s) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8 && i < static_cast<int>(s.size()); ++i)
+    v |= static_cast<uint64_t>(static_cast<uint8_t>(s[i])) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+std::string DataKey(DbIndex db, std::string_view key) {
+  std::string k;
+  k.reserve(key.size() + 1);
+  k.push_back(static_cast<char>(db));
+  k.append(key);
+  return k;
+}
+
+StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) return Status::IOError("cannot create " + options.path + ": " + ec.message());
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  // Replay the WAL up to the first inconsistency: a torn tail is dropped; damage in the middle
+  // makes later records unreachable, which RocksDB reports as corruption when it matters.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.paranoid_checks = true;
+  db_options.write_buffer_size = options.write_buffer_bytes;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 5;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  if (options.env != nullptr) db_options.env = options.env;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  rocksdb::ColumnFamilyOptions cf_options(db_options);
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {kMetaCf, rocksdb::ColumnFamilyOptions(db_options)},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(db_options), options.path, cfs,
+                                        &handles, &raw);
+  if (!s.ok()) return FromRocks(s);
+
+  std::unique_ptr<Store> store(new Store());
+  store->db_.reset(raw);
+  store->data_cf_ = handles[0];
+  store->meta_cf_ = handles[1];
+  store->counts_.assign(options.databases, KeyCounts{});
+
+  std::string v;
+  s = raw->Get(rocksdb::ReadOptions(), store->meta_cf_, kLsnKey, &v);
+  if (s.ok()) {
+    store->recovered_lsn_ = DecodeFixed64(v);
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s);
+  }
+  for (int db = 0; db < options.databases; ++db) {
+    s = raw->Get(rocksdb::ReadOptions(), store->meta_cf_, CountsKey(db), &v);
+    if (s.ok()) {
+      if (v.size() != 16) return Status::Corruption("bad key counts for db " + std::to_string(db));
+      store->counts_[db].keys = static_cast<int64_t>(DecodeFixed64(v));
+      store->counts_[db].expires = static_cast<int64_t>(DecodeFixed64(std::string_view(v).substr(8)));
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s);
+    }
+  }
+  return store;
+}
+
+Store::~Store() { (void)Close(); }
+
+StatusOr<std::optional<std::string>> Store::Get(DbIndex db, std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), data_cf_, DataKey(db, key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s);
+  return std::optional<std::string>(std::move(value));
+}
+
+Status Store::Write(std::span<const Record> records, bool sync) {
+  if (!db_) return Status::IOError("store is closed");
+  rocksdb::WriteBatch batch;
+  std::vector<bool> touched(counts_.size(), false);
+  std::vector<KeyCounts> counts = counts_;
+  for (const Record& r : records) {
+    switch (r.kind) {
+      case Record::Kind::kPut:
+        batch.Put(data_cf_, DataKey(r.db, r.key), r.value);
+        break;
+      case Record::Kind::kDelete:
+        batch.Delete(data_cf_, DataKey(r.db, r.key));
+        break;
+      case Record::Kind::kFlushDb:
+        batch.DeleteRange(data_cf_, std::string(1, static_cast<char>(r.db)),
+                          std::string(1, static_cast<char>(r.db + 1)));
+        counts[r.db] = KeyCounts{};
+        break;
+      case Record::Kind::kFlushAll:
+        batch.DeleteRange(data_cf_, std::string(1, '\0'), std::string(1, '\xff'));
+        for (size_t i = 0; i < counts.size(); ++i) {
+          counts[i] = KeyCounts{};
+          touched[i] = true;
+        }
+        break;
+    }
+    if (r.db < counts.size()) {
+      counts[r.db].keys += r.keys_delta;
+      counts[r.db].expires += r.expires_delta;
+      touched[r.db] = true;
+    }
+  }
+  for (size_t db = 0; db < counts.size(); ++db) {
+    if (!touched[db]) continue;
+    batch.Put(meta_cf_, CountsKey(static_cast<DbIndex>(db)),
+              EncodeFixed64(counts[db].keys) + EncodeFixed64(counts[db].expires));
+  }
+  if (!records.empty()) batch.Put(meta_cf_, kLsnKey, EncodeFixed64(records.back().lsn));
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  Status st = FromRocks(db_->Write(wo, &batch));
+  if (st.ok()) counts_ = std::move(counts);
+  return st;
+}
+
+Status Store::Sync() {
+  if (!db_) return Status::IOError("store is closed");
+  return FromRocks(db_->SyncWAL());
+}
+
+Status Store::Close() {
+  if (!db_) return Status::OK();
+  Status st = FromRocks(db_->SyncWAL());
+  db_->DestroyColumnFamilyHandle(data_cf_);
+  db_->DestroyColumnFamilyHandle(meta_cf_);
+  Status close = FromRocks(db_->Close());
+  db_.reset();
+  return st.ok() ? close : st;
+}
+
+Status Store::ForEach(DbIndex db,
+                      const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), data_cf_));
+  std::string prefix(1, static_cast<char>(db));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    rocksdb::Slice k = it->key();
+    if (k.size() < 1 || static_cast<uint8_t>(k[0]) != db) break;
+    if (!fn(std::string_view(k.data() + 1, k.size() - 1),
+            std::string_view(it->value().data(), it->value().size())))
+      break;
+  }
+  return FromRocks(it->status());
+}
+
+}  // namespace tally

@@ -1,0 +1,245 @@
+#include "tally/util/config.h"
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tally/util/numbers.h"
+#include "tally/util/strings.h"
+
+namespace tally {
+namespace {
+
+enum class Kind { kInt, kMemory, kBool, kEnum, kString, kReadOnly };
+
+struct OptionSpec {
+  Opt opt;
+  const char* name;
+  Kind kind;
+  const char* default_value;
+  int64_t min = 0;
+  int64_t max = 0;
+  std::vector<const char*> choices = {};
+  bool runtime = false;  // may change with CONFIG SET
+};
+
+const std::vector<OptionSpec>& Specs() {
+  static const std::vector<OptionSpec> specs = {
+      {Opt::kPort, "port", Kind::kInt, "6379", 0, 65535},
+      {Opt::kBind, "bind", Kind::kString, "127.0.0.1"},
+      {Opt::kDir, "dir", Kind::kString, "./tally-data"},
+      {Opt::kAppendfsync, "appendfsync", Kind::kEnum, "always", 0, 0, {"always", "everysec", "no"},
+       true},
+      {Opt::kAppendonly, "appendonly", Kind::kReadOnly, "yes"},
+      {Opt::kSave, "save", Kind::kReadOnly, ""},
+      {Opt::kIoThreads, "io-threads", Kind::kInt, "0", 0, 128},
+      {Opt::kDatabases, "databases", Kind::kInt, "16", 1, 255},
+      {Opt::kRequirepass, "requirepass", Kind::kString, "", 0, 0, {}, true},
+      {Opt::kMaxclients, "maxclients", Kind::kInt, "10000", 1, 1000000, {}, true},
+      {Opt::kTimeout, "timeout", Kind::kInt, "0", 0, 2147483647, {}, true},
+      {Opt::kProtoMaxBulkLen, "proto-max-bulk-len", Kind::kMemory, "512mb", 1024 * 1024,
+       INT64_MAX, {}, true},
+      {Opt::kClientQueryBufferLimit, "client-query-buffer-limit", Kind::kMemory, "1gb",
+       1024 * 1024, INT64_MAX, {}, true},
+      {Opt::kClientOutputBufferLimit, "client-output-buffer-limit-bytes", Kind::kMemory, "256mb",
+       64 * 1024, INT64_MAX, {}, true},
+      {Opt::kLoglevel, "loglevel", Kind::kEnum, "notice", 0, 0,
+       {"debug", "verbose", "notice", "warning"}, true},
+      {Opt::kLogfile, "logfile", Kind::kString, ""},
+      {Opt::kTableMaxMemory, "table-max-memory", Kind::kMemory, "64mb", 1024 * 1024, INT64_MAX,
+       {}, true},
+      {Opt::kRocksdbBlockCacheSize, "rocksdb-block-cache-size", Kind::kMemory, "64mb", 0,
+       INT64_MAX},
+      {Opt::kRocksdbWriteBufferSize, "rocksdb-write-buffer-size", Kind::kMemory, "64mb",
+       1024 * 1024, INT64_MAX},
+  };
+  return specs;
+}
+
+const OptionSpec* Find(std::string_view name) {
+  for (const auto& s : Specs())
+    if (EqualsIgnoreCase(s.name, name)) return &s;
+  return nullptr;
+}
+
+// Parses `value` for `spec` into an integer slot (int, memory, bool, enum). Errors carry Redis's
+// reason texts.
+StatusOr<int64_t> ParseValue(const OptionSpec& spec, std::string_view value) {
+  switch (spec.kind) {
+    case Kind::kInt: {
+      auto v = ParseInt64(value);
+      if (!v) return Status::InvalidArgument("argument couldn't be parsed into an integer");
+      if (*v < spec.min || *v > spec.max)
+        return Status::InvalidArgument("argument must be between " + FormatInt64(spec.min) +
+                                       " and " + FormatInt64(spec.max) + " inclusive");
+      return *v;
+    }
+    case Kind::kMemory: {
+      auto v = ParseMemory(value);
+      if (!v) return Status::InvalidArgument("argument must be a memory value");
+      if (*v < spec.min || *v > spec.max)
+        return Status::InvalidArgument("argument must be between " + FormatInt64(spec.min) +
+                                       " and " + FormatInt64(spec.max) + " inclusive");
+      return *v;
+    }
+    case Kind::kBool:
+      if (EqualsIgnoreCase(value, "yes")) return 1;
+      if (EqualsIgnoreCase(value, "no")) return 0;
+      return Status::InvalidArgument("argument must be 'yes' or 'no'");
+    case Kind::kEnum: {
+      for (size_t i = 0; i < spec.choices.size(); ++i)
+        if (EqualsIgnoreCase(value, spec.choices[i])) return static_cast<int64_t>(i);
+      std::string msg = "argument(s) must be one of the following: ";
+      for (size_t i = 0; i < spec.choices.size(); ++i)
+        msg += (i ? ", " : "") + std::string(spec.choices[i]);
+      return Status::InvalidArgument(msg);
+    }
+    case Kind::kString:
+    case Kind::kReadOnly:
+      return 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+const char* FsyncPolicyName(FsyncPolicy p) {
+  switch (p) {
+    case FsyncPolicy::kAlways: return "always";
+    case FsyncPolicy::kEverysec: return "everysec";
+    case FsyncPolicy::kNo: return "no";
+  }
+  return "?";
+}
+
+Config::Config() {
+  for (const auto& s : Specs()) {
+    if (s.kind == Kind::kString || s.kind == Kind::kReadOnly) {
+      MutexLock l(&mu_);
+      strs_[static_cast<int>(s.opt)] = s.default_value;
+    } else {
+      ints_[static_cast<int>(s.opt)] = ParseValue(s, s.default_value).value();
+    }
+  }
+}
+
+bool Config::Known(std::string_view name) { return Find(name) != nullptr; }
+
+Status Config::Set(std::string_view name, std::string_view value, bool at_runtime) {
+  const OptionSpec* spec = Find(name);
+  if (spec == nullptr) return Status::InvalidArgument("Bad directive or wrong number of arguments");
+  if (spec->kind == Kind::kReadOnly) {
+    if (value == spec->default_value || (spec->opt == Opt::kSave && value == "\"\""))
+      return Status::OK();
+    return Status::InvalidArgument(std::string("Tally supports only ") + spec->name + " '" +
+                                   spec->default_value + "'");
+  }
+  if (at_runtime && !spec->runtime) return Status::InvalidArgument("can't set immutable config");
+  std::function<void(Opt)> listener;
+  if (spec->kind == Kind::kString) {
+    MutexLock l(&mu_);
+    strs_[static_cast<int>(spec->opt)] = std::string(value);
+    listener = listener_;
+  } else {
+    auto v = ParseValue(*spec, value);
+    if (!v.ok()) return v.status();
+    ints_[static_cast<int>(spec->opt)].store(*v, std::memory_order_relaxed);
+    MutexLock l(&mu_);
+    listener = listener_;
+  }
+  if (at_runtime && listener) listener(spec->opt);
+  return Status::OK();
+}
+
+std::string Config::Str(Opt o) const {
+  MutexLock l(&mu_);
+  return strs_[static_cast<int>(o)];
+}
+
+std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pattern) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& s : Specs()) {
+    if (!GlobMatch(pattern, s.name, /*nocase=*/true)) continue;
+    std::string value;
+    switch (s.kind) {
+      case Kind::kString:
+      case Kind::kReadOnly: value = Str(s.opt); break;
+      case Kind::kBool: value = Int(s.opt) ? "yes" : "no"; break;
+      case Kind::kEnum: value = s.choices[Int(s.opt)]; break;
+      default: value = FormatInt64(Int(s.opt)); break;
+    }
+    out.emplace_back(s.name, std::move(value));
+  }
+  return out;
+}
+
+void Config::SetListener(std::function<void(Opt)> listener) {
+  MutexLock l(&mu_);
+  listener_ = std::move(listener);
+}
+
+Status Config::LoadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("Fatal error, can't open config file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return LoadText(ss.str(), path);
+}
+
+Status Config::LoadText(std::string_view text, std::string_view origin) {
+  int lineno = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++lineno;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+      line.remove_suffix(1);
+    size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos || line[first] == '#') continue;
+    auto args = SplitArgs(line);
+    Status st;
+    if (!args) {
+      st = Status::InvalidArgument("Unbalanced quotes in configuration line");
+    } else if ((*args).size() < 2 && !(args->size() == 1 && Find((*args)[0]) &&
+                                       Find((*args)[0])->kind == Kind::kString)) {
+      st = Status::InvalidArgument("Bad directive or wrong number of arguments");
+    } else {
+      // Options with several words (bind, save) take the rest of the line.
+      std::string value;
+      for (size_t i = 1; i < args->size(); ++i) value += (i > 1 ? " " : "") + (*args)[i];
+      st = Set((*args)[0], value, /*at_runtime=*/false);
+    }
+    if (!st.ok()) {
+      return Status::InvalidArgument("*** FATAL CONFIG FILE ERROR (Tally) ***\nReading " +
+                                     std::string(origin) + ", at line " + std::to_string(lineno) +
+                                     "\n>>> '" + std::string(line) + "'\n" + st.message());
+    }
+    if (end == text.size()) break;
+  }
+  return Status::OK();
+}
+
+Status Config::LoadArgs(const std::vector<std::string>& args) {
+  // As redis-server does: "--name v1 v2 --other v" becomes the lines "name v1 v2" / "other v".
+  std::string text;
+  for (const auto& a : args) {
+    if (a.rfind("--", 0) == 0) {
+      if (!text.empty()) text += "\n";
+      text += a.substr(2);
+    } else {
+      if (text.empty()) return Status::InvalidArgument("Unexpected argument '" + a + "'");
+      text += " \"";
+      for (char c : a) {
+        if (c == '"' || c == '\\') text += '\\';
+        text += c;
+      }
+      text += "\"";
+    }
+  }
+  return LoadText(text, "the command line");
+}
+
+}  // namespace tally
