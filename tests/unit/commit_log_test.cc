@@ -1,0 +1,174 @@
+#include "tally/storage/commit_log.h"
+
+#include <future>
+#include <thread>
+
+#include "test_util.h"
+
+namespace tally {
+namespace {
+
+// Records each batch it is given; can be slowed down or made to fail.
+class FakeWriter : public RecordWriter {
+ public:
+  Status Write(std::span<const Record> records, bool sync) override {
+    std::this_thread::sleep_for(delay);
+    std::lock_guard<std::mutex> l(mu);
+    if (fail_writes) return Status::IOError("injected EIO");
+    batches.emplace_back();
+    for (const auto& r : records) batches.back().push_back(r.lsn);
+    syncs += sync;
+    return Status::OK();
+  }
+  Status Sync() override {
+    std::lock_guard<std::mutex> l(mu);
+    ++explicit_syncs;
+    return fail_syncs ? Status::IOError("injected fsync failure") : Status::OK();
+  }
+  std::mutex mu;
+  std::vector<std::vector<Lsn>> batches;
+  int syncs = 0;
+  int explicit_syncs = 0;
+  bool fail_writes = false;
+  bool fail_syncs = false;
+  std::chrono::milliseconds delay{0};
+};
+
+Record Put(std::string key) {
+  Record r;
+  r.key = std::move(key);
+  r.value = "x";
+  return r;
+}
+
+// Waits for an LSN through WhenAcked and returns the status it completed with.
+Status Wait(CommitLog& log, Lsn lsn) {
+  std::promise<Status> p;
+  log.WhenAcked(lsn, [&](Status st) { p.set_value(std::move(st)); });
+  return p.get_future().get();
+}
+
+TEST(CommitLog, AssignsConsecutiveLsnsAfterRecovered) {
+  FakeWriter w;
+  CommitLog log(&w, FsyncPolicy::kAlways, 41);
+  log.Start();
+  EXPECT_EQ(log.Append(Put("a")), 42u);
+  std::vector<Record> group = {Put("b"), Put("c")};
+  EXPECT_EQ(log.Append(std::move(group)), 44u);
+  EXPECT_OK(Wait(log, 44));
+  EXPECT_GE(log.stats().durable_lsn, 44u);
+  EXPECT_OK(log.Stop());
+}
+
+TEST(CommitLog, ConcurrentAppendsShareOneSync) {
+  FakeWriter w;
+  w.delay = std::chrono::milliseconds(20);  // while one group syncs, the next accumulates
+  CommitLog log(&w, FsyncPolicy::kAlways, 0);
+  log.Start();
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        Lsn lsn = log.Append(Put("k"));
+        if (Wait(log, lsn).ok()) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 80);
+  EXPECT_OK(log.Stop());
+  size_t records = 0;
+  Lsn prev = 0;
+  for (const auto& b : w.batches) {
+    for (Lsn l : b) {
+      EXPECT_EQ(l, prev + 1);  // written in LSN order, none lost or repeated
+      prev = l;
+    }
+    records += b.size();
+  }
+  EXPECT_EQ(records, 80u);
+  EXPECT_LT(w.batches.size(), 80u);  // group commit: fewer syncs than writes
+  EXPECT_EQ(static_cast<size_t>(w.syncs), w.batches.size());
+}
+
+TEST(CommitLog, AGroupIsNeverSplit) {
+  FakeWriter w;
+  CommitLog log(&w, FsyncPolicy::kAlways, 0);
+  log.Start();
+  std::vector<Record> group;
+  for (int i = 0; i < 100; ++i) group.push_back(Put("k" + std::to_string(i)));
+  Lsn last = log.Append(std::move(group));
+  EXPECT_OK(Wait(log, last));
+  EXPECT_OK(log.Stop());
+  bool found = false;
+  for (const auto& b : w.batches)
+    if (!b.empty() && b.back() == last) found = b.size() >= 100 && b[b.size() - 100] == 1;
+  EXPECT_TRUE(found);
+}
+
+TEST(CommitLog, FailedWriteIsNeverAcknowledged) {
+  FakeWriter w;
+  CommitLog log(&w, FsyncPolicy::kAlways, 0);
+  log.Start();
+  EXPECT_OK(Wait(log, log.Append(Put("a"))));
+  {
+    std::lock_guard<std::mutex> l(w.mu);
+    w.fail_writes = true;
+  }
+  Lsn bad = log.Append(Put("b"));
+  Status st = Wait(log, bad);
+  EXPECT_EQ(st.code(), Status::Code::kLogFailed);
+  EXPECT_FALSE(log.healthy());
+  EXPECT_LT(log.stats().durable_lsn, bad);
+  EXPECT_EQ(log.stats().write_errors, 1u);
+  // Fail-stop: even with a healthy disk again, nothing later is acknowledged.
+  {
+    std::lock_guard<std::mutex> l(w.mu);
+    w.fail_writes = false;
+  }
+  Lsn later = log.Append(Put("c"));
+  EXPECT_EQ(Wait(log, later).code(), Status::Code::kLogFailed);
+  EXPECT_FALSE(log.Stop().ok());
+}
+
+TEST(CommitLog, EverysecAcksOnWriteAndSyncsWithinASecond) {
+  FakeWriter w;
+  CommitLog log(&w, FsyncPolicy::kEverysec, 0);
+  log.Start();
+  Lsn lsn = log.Append(Put("a"));
+  EXPECT_OK(Wait(log, lsn));
+  EXPECT_EQ(w.syncs, 0);  // the write itself was not synced
+  for (int i = 0; i < 40 && log.stats().durable_lsn < lsn; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_GE(log.stats().durable_lsn, lsn);
+  EXPECT_GE(w.explicit_syncs, 1);
+  EXPECT_OK(log.Stop());
+}
+
+TEST(CommitLog, FailedBackgroundSyncStopsWrites) {
+  FakeWriter w;
+  w.fail_syncs = true;
+  CommitLog log(&w, FsyncPolicy::kEverysec, 0);
+  log.Start();
+  EXPECT_OK(Wait(log, log.Append(Put("a"))));
+  for (int i = 0; i < 40 && log.healthy(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(log.healthy());
+  EXPECT_EQ(Wait(log, log.Append(Put("b"))).code(), Status::Code::kLogFailed);
+  (void)log.Stop();
+}
+
+TEST(CommitLog, StopSyncsWhatWasWritten) {
+  FakeWriter w;
+  CommitLog log(&w, FsyncPolicy::kNo, 0);
+  log.Start();
+  Lsn lsn = log.Append(Put("a"));
+  EXPECT_OK(Wait(log, lsn));
+  EXPECT_OK(log.Stop());
+  EXPECT_EQ(w.explicit_syncs, 1);
+  EXPECT_EQ(log.stats().durable_lsn, lsn);
+}
+
+}  // namespace
+}  // namespace tally
