@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Thin build wrapper for tallyd. Installs the Debian 12 packages each step needs (as root),
+# configures with CMake, builds with Ninja.
+#   ./build.sh run [--option value ...]   build (Release) and run tallyd with conf/tally.conf
+#   ./build.sh test                       build and run every test (ctest)
+#   ./build.sh bench                      build (Release) and run the benchmark against Redis
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BUILD_PKGS="cmake ninja-build g++ libasio-dev librocksdb-dev libspdlog-dev libgtest-dev"
+TEST_PKGS="redis-server redis-tools python3-redis"
+
+install_packages() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+build() {  # build <dir> <build type> <tests ON|OFF>
+  cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE="$2" -DTALLY_BUILD_TESTS="$3" >/dev/null
+  cmake --build "$1" -j "$(nproc)"
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  run)
+    install_packages $BUILD_PKGS
+    build build-release Release OFF
+    exec build-release/tallyd conf/tally.conf "$@"
+    ;;
+  test)
+    install_packages $BUILD_PKGS $TEST_PKGS
+    build build RelWithDebInfo ON
+    ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
+    ;;
+  bench)
+    install_packages $BUILD_PKGS $TEST_PKGS
+    build build-release Release OFF
+    exec bench/compare.sh "$@"
+    ;;
+  *)
+    echo "usage: $0 run|test|bench" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,84 @@
+"""Start-up options and lifecycle: a config file with command-line overrides, a bad option
+stopping start-up with a message naming it, CONFIG SET at run time, graceful stops (SIGTERM,
+SIGINT, SHUTDOWN) exiting 0, and the idle timeout."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import redis
+
+from harness import TALLYD, Tallyd, free_port, run_tests, wait_ready
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONF = os.path.join(HERE, "..", "..", "conf", "tally.conf")
+
+
+def test_bad_options_stop_startup():
+    for args, word in [(["--port", "abc"], "port"), (["--appendfsync", "sometimes"], "appendfsync"),
+                       (["--nosuchoption", "1"], "nosuchoption"), (["--databases", "0"], "databases")]:
+        out = subprocess.run([TALLYD] + args, capture_output=True, text=True, timeout=30)
+        assert out.returncode != 0, args
+        assert word in out.stderr, (args, out.stderr)
+
+
+def test_config_file_with_overrides(tmp=None):
+    import tempfile
+    d = tempfile.mkdtemp(prefix="tally-conf-")
+    port = free_port()
+    conf = os.path.join(d, "t.conf")
+    with open(CONF) as src, open(conf, "w") as dst:
+        dst.write(src.read())
+        dst.write(f"\nport 1\ndir {d}\nappendfsync everysec\n")
+    proc = subprocess.Popen([TALLYD, conf, "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(port, proc)
+        r = redis.Redis(port=port)
+        assert r.config_get("appendfsync") == {"appendfsync": "everysec"}
+        assert r.config_get("port") == {"port": str(port)}
+        assert r.info("persistence")["appendfsync"] == "everysec"
+        r.config_set("appendfsync", "always")
+        assert r.info("persistence")["appendfsync"] == "always"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_graceful_stops_exit_zero():
+    with Tallyd() as t:
+        redis.Redis(port=t.port).incr("x")
+        assert t.stop(signal.SIGTERM) == 0
+        assert "bye" in t.log_text()
+        t.start()
+        r = redis.Redis(port=t.port)
+        assert r.get("x") == b"1"
+        try:
+            r.shutdown()
+        except redis.exceptions.ConnectionError:
+            pass
+        assert t.proc.wait(timeout=30) == 0
+
+
+def test_banner_and_dir():
+    with Tallyd() as t:
+        log = t.log_text()
+        assert "ready" in log and str(t.port) in log and "appendfsync always" in log
+        assert os.path.isdir(os.path.join(t.dir, "db"))
+
+
+def test_idle_timeout():
+    with Tallyd(extra=["--timeout", "1"]) as t:
+        s = socket.create_connection(("127.0.0.1", t.port))
+        s.settimeout(5)
+        start = time.time()
+        assert s.recv(10) == b""  # closed by the server, no reply
+        assert time.time() - start < 4
+
+
+if __name__ == "__main__":
+    run_tests([test_bad_options_stop_startup, test_config_file_with_overrides,
+               test_graceful_stops_exit_zero, test_banner_and_dir, test_idle_timeout])
