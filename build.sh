@@ -42,7 +42,7 @@ case "$cmd" in
   bench)
     install_packages $BUILD_PKGS $TEST_PKGS
     build build-release Release OFF
-    exec bench/compare.sh "$@"
+    exec /usr/bin/python3 bench/compare.py --tallyd build-release/tallyd "$@"
     ;;
   *)
     echo "usage: $0 run|test|bench" >&2

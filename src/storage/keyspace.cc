@@ -154,7 +154,9 @@ StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> key
   }
   // A key named twice is one entry; fn sees its value as it was before the update.
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (entries[i]->present) {
+    const Entry& e = *entries[i];
+    // An expired key that could not be deleted (the log has failed) is still invisible.
+    if (e.present && (e.expire_at_ms == 0 || e.expire_at_ms > now)) {
       values[i].data = entries[i]->value;
       values[i].expire_at_ms = entries[i]->expire_at_ms;
       current[i] = &values[i];
