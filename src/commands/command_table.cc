@@ -1,9 +1,9 @@
 #include "tally/commands/command_table.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 #include "tally/protocol/errors.h"
 #include "tally/util/strings.h"
@@ -50,12 +50,24 @@ void ReplyArityError(ReplyWriter& reply, std::string_view full_name) {
 
 void ReplyError(ReplyWriter& reply, const Status& status) {
   switch (status.code()) {
-    case Status::Code::kNotInteger: reply.Error(errors::kNotInteger); return;
-    case Status::Code::kNotFloat: reply.Error(errors::kNotFloat); return;
-    case Status::Code::kOverflow: reply.Error(errors::kOverflow); return;
-    case Status::Code::kNanOrInfinity: reply.Error(errors::kNanOrInfinity); return;
-    case Status::Code::kWrongType: reply.Error(errors::kWrongType); return;
-    case Status::Code::kInvalidArgument: reply.Error(status.message()); return;
+    case Status::Code::kNotInteger:
+      reply.Error(errors::kNotInteger);
+      return;
+    case Status::Code::kNotFloat:
+      reply.Error(errors::kNotFloat);
+      return;
+    case Status::Code::kOverflow:
+      reply.Error(errors::kOverflow);
+      return;
+    case Status::Code::kNanOrInfinity:
+      reply.Error(errors::kNanOrInfinity);
+      return;
+    case Status::Code::kWrongType:
+      reply.Error(errors::kWrongType);
+      return;
+    case Status::Code::kInvalidArgument:
+      reply.Error(status.message());
+      return;
     case Status::Code::kLogFailed:
       reply.Error(std::string(errors::kMiscPrefix) +
                   "Errors writing to the write-ahead log: " + status.message() +

@@ -135,9 +135,9 @@ std::string ClientLine(const Session& s, const char* current_command) {
                      " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(qbuf) +
                      " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=" +
                      std::to_string(omem) + " tot-mem=" + std::to_string(qbuf + omem + 20000) +
-                     " events=r cmd=" + cmd + " user=default redir=-1 resp=" +
-                     std::to_string(s.resp.load()) + " lib-name=" + lib_name +
-                     " lib-ver=" + lib_ver + "\n";
+                     " events=r cmd=" + cmd +
+                     " user=default redir=-1 resp=" + std::to_string(s.resp.load()) +
+                     " lib-name=" + lib_name + " lib-ver=" + lib_ver + "\n";
   return line;
 }
 
@@ -174,9 +174,8 @@ void ClientInfoCommand(CommandContext& ctx) {
 }
 
 void ClientListCommand(CommandContext& ctx) {
-  if (ctx.args.size() != 2 &&
-      !(ctx.args.size() == 4 && EqualsIgnoreCase(ctx.args[2], "type") &&
-        EqualsIgnoreCase(ctx.args[3], "normal"))) {
+  if (ctx.args.size() != 2 && !(ctx.args.size() == 4 && EqualsIgnoreCase(ctx.args[2], "type") &&
+                                EqualsIgnoreCase(ctx.args[3], "normal"))) {
     return ctx.reply.Error(errors::kSyntax);
   }
   std::string out;
@@ -187,15 +186,21 @@ void ClientListCommand(CommandContext& ctx) {
 }
 
 void ClientHelpCommand(CommandContext& ctx) {
-  static const char* kLines[] = {
-      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "GETNAME", "    Return the name of the current connection.",
-      "ID", "    Return the ID of the current connection.",
-      "INFO", "    Return information about the current client connection.",
-      "LIST [TYPE normal]", "    Return information about client connections.",
-      "SETINFO <option> <value>", "    Set client meta attr (LIB-NAME or LIB-VER).",
-      "SETNAME <name>", "    Assign the name <name> to the current connection.",
-      "HELP", "    Print this help."};
+  static const char* kLines[] = {"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                                 "GETNAME",
+                                 "    Return the name of the current connection.",
+                                 "ID",
+                                 "    Return the ID of the current connection.",
+                                 "INFO",
+                                 "    Return information about the current client connection.",
+                                 "LIST [TYPE normal]",
+                                 "    Return information about client connections.",
+                                 "SETINFO <option> <value>",
+                                 "    Set client meta attr (LIB-NAME or LIB-VER).",
+                                 "SETNAME <name>",
+                                 "    Assign the name <name> to the current connection.",
+                                 "HELP",
+                                 "    Print this help."};
   ctx.reply.ArrayHeader(std::size(kLines));
   for (const char* l : kLines) ctx.reply.SimpleString(l);
 }
@@ -221,16 +226,25 @@ void RegisterConnectionCommands(CommandTable* t) {
   t->Register(Cmd("echo", 2, kCmdFast, EchoCommand, "Echo the given string"));
   t->Register(Cmd("quit", -1, kAnyTime | kCmdNoAuth, QuitCommand, "Close the connection"));
   t->Register(Cmd("auth", -2, kAnyTime | kCmdNoAuth, AuthCommand, "Authenticate to the server"));
-  t->Register(Cmd("hello", -1, kAnyTime | kCmdNoAuth, HelloCommand, "Handshake with Redis", "6.0.0"));
-  CommandSpec client = Cmd("client", -2, 0, nullptr, "A container for client connection commands", "2.4.0");
+  t->Register(
+      Cmd("hello", -1, kAnyTime | kCmdNoAuth, HelloCommand, "Handshake with Redis", "6.0.0"));
+  CommandSpec client =
+      Cmd("client", -2, 0, nullptr, "A container for client connection commands", "2.4.0");
   client.subcommands = {
-      Cmd("client|id", 2, kAnyTime, ClientIdCommand, "Returns the client ID for the current connection", "5.0.0"),
-      Cmd("client|getname", 2, kAnyTime, ClientGetNameCommand, "Get the current connection name", "2.6.9"),
-      Cmd("client|setname", 3, kAnyTime, ClientSetNameCommand, "Set the current connection name", "2.6.9"),
-      Cmd("client|setinfo", 4, kAnyTime, ClientSetInfoCommand, "Set client or connection specific info", "7.2.0"),
-      Cmd("client|info", 2, kAnyTime, ClientInfoCommand, "Returns information about the current client connection.", "6.2.0"),
-      Cmd("client|list", -2, kCmdAdmin | kCmdLoading | kCmdStale, ClientListCommand, "Get the list of client connections", "2.4.0"),
-      Cmd("client|help", 2, kAnyTime, ClientHelpCommand, "Show helpful text about the different subcommands", "5.0.0"),
+      Cmd("client|id", 2, kAnyTime, ClientIdCommand,
+          "Returns the client ID for the current connection", "5.0.0"),
+      Cmd("client|getname", 2, kAnyTime, ClientGetNameCommand, "Get the current connection name",
+          "2.6.9"),
+      Cmd("client|setname", 3, kAnyTime, ClientSetNameCommand, "Set the current connection name",
+          "2.6.9"),
+      Cmd("client|setinfo", 4, kAnyTime, ClientSetInfoCommand,
+          "Set client or connection specific info", "7.2.0"),
+      Cmd("client|info", 2, kAnyTime, ClientInfoCommand,
+          "Returns information about the current client connection.", "6.2.0"),
+      Cmd("client|list", -2, kCmdAdmin | kCmdLoading | kCmdStale, ClientListCommand,
+          "Get the list of client connections", "2.4.0"),
+      Cmd("client|help", 2, kAnyTime, ClientHelpCommand,
+          "Show helpful text about the different subcommands", "5.0.0"),
   };
   t->Register(std::move(client));
 }

@@ -17,9 +17,9 @@
 namespace tally {
 namespace {
 
-constexpr const char* kSectionOrder[] = {"server",      "clients", "memory",     "persistence",
-                                         "stats",       "replication", "cpu",    "modules",
-                                         "errorstats",  "cluster", "keyspace"};
+constexpr const char* kSectionOrder[] = {"server",     "clients",     "memory",  "persistence",
+                                         "stats",      "replication", "cpu",     "modules",
+                                         "errorstats", "cluster",     "keyspace"};
 
 struct Builder {
   std::string out;
@@ -44,10 +44,14 @@ int64_t RssBytes() {
 std::string Human(int64_t bytes) {
   char buf[32];
   double b = static_cast<double>(bytes);
-  if (b < 1024) snprintf(buf, sizeof(buf), "%lldB", static_cast<long long>(bytes));
-  else if (b < 1024.0 * 1024) snprintf(buf, sizeof(buf), "%.2fK", b / 1024);
-  else if (b < 1024.0 * 1024 * 1024) snprintf(buf, sizeof(buf), "%.2fM", b / 1024 / 1024);
-  else snprintf(buf, sizeof(buf), "%.2fG", b / 1024 / 1024 / 1024);
+  if (b < 1024)
+    snprintf(buf, sizeof(buf), "%lldB", static_cast<long long>(bytes));
+  else if (b < 1024.0 * 1024)
+    snprintf(buf, sizeof(buf), "%.2fK", b / 1024);
+  else if (b < 1024.0 * 1024 * 1024)
+    snprintf(buf, sizeof(buf), "%.2fM", b / 1024 / 1024);
+  else
+    snprintf(buf, sizeof(buf), "%.2fG", b / 1024 / 1024 / 1024);
   return buf;
 }
 
@@ -166,9 +170,8 @@ void Keyspace_(Builder& b, ServerContext& s) {
   for (int db = 0; db < ks.databases(); ++db) {
     KeyCounts c = ks.Counts(static_cast<DbIndex>(db));
     if (c.keys <= 0) continue;
-    b.Line("db" + std::to_string(db),
-           "keys=" + std::to_string(c.keys) + ",expires=" + std::to_string(c.expires) +
-               ",avg_ttl=0");
+    b.Line("db" + std::to_string(db), "keys=" + std::to_string(c.keys) +
+                                          ",expires=" + std::to_string(c.expires) + ",avg_ttl=0");
   }
 }
 
@@ -193,15 +196,24 @@ std::string BuildInfo(ServerContext& server, std::span<const std::string_view> s
     if (title == "Cpu") title = "CPU";
     b.out.append("# " + title + "\r\n");
     std::string_view n = name;
-    if (n == "server") Server(b, server, st);
-    else if (n == "clients") Clients(b, server, st);
-    else if (n == "memory") Memory(b, server);
-    else if (n == "persistence") Persistence(b, server);
-    else if (n == "stats") Stats(b, server, st);
-    else if (n == "replication") Replication(b);
-    else if (n == "cpu") Cpu(b);
-    else if (n == "cluster") b.Line("cluster_enabled", "0");
-    else if (n == "keyspace") Keyspace_(b, server);
+    if (n == "server")
+      Server(b, server, st);
+    else if (n == "clients")
+      Clients(b, server, st);
+    else if (n == "memory")
+      Memory(b, server);
+    else if (n == "persistence")
+      Persistence(b, server);
+    else if (n == "stats")
+      Stats(b, server, st);
+    else if (n == "replication")
+      Replication(b);
+    else if (n == "cpu")
+      Cpu(b);
+    else if (n == "cluster")
+      b.Line("cluster_enabled", "0");
+    else if (n == "keyspace")
+      Keyspace_(b, server);
   }
   return b.out;
 }

@@ -50,9 +50,8 @@ void DbSizeCommand(CommandContext& ctx) {
 
 // FLUSHDB/FLUSHALL [ASYNC|SYNC]: both run synchronously here (a flush is one range delete).
 bool FlushArgsOk(CommandContext& ctx) {
-  if (ctx.args.size() > 2 ||
-      (ctx.args.size() == 2 && !EqualsIgnoreCase(ctx.args[1], "async") &&
-       !EqualsIgnoreCase(ctx.args[1], "sync"))) {
+  if (ctx.args.size() > 2 || (ctx.args.size() == 2 && !EqualsIgnoreCase(ctx.args[1], "async") &&
+                              !EqualsIgnoreCase(ctx.args[1], "sync"))) {
     ctx.reply.Error(errors::kSyntax);
     return false;
   }
@@ -108,14 +107,21 @@ void RegisterKeyspaceCommands(CommandTable* t) {
   t->Register(Cmd("del", -2, kCmdWrite, 1, -1, DelCommand, "generic", "Delete a key"));
   t->Register(Cmd("unlink", -2, kCmdWrite | kCmdFast, 1, -1, DelCommand, "generic",
                   "Delete a key asynchronously in another thread. Otherwise it is just as DEL, "
-                  "but non blocking.", "4.0.0"));
+                  "but non blocking.",
+                  "4.0.0"));
   t->Register(Cmd("exists", -2, kRF, 1, -1, ExistsCommand, "generic", "Determine if a key exists"));
-  t->Register(Cmd("type", 2, kRF, 1, 1, TypeCommand, "generic", "Determine the type stored at key"));
-  t->Register(Cmd("ttl", 2, kRF, 1, 1, TtlCommand, "generic", "Get the time to live for a key in seconds"));
-  t->Register(Cmd("pttl", 2, kRF, 1, 1, PTtlCommand, "generic", "Get the time to live for a key in milliseconds", "2.6.0"));
-  t->Register(Cmd("dbsize", 1, kRF, 0, 0, DbSizeCommand, "server", "Return the number of keys in the selected database"));
-  t->Register(Cmd("flushdb", -1, kCmdWrite, 0, 0, FlushDbCommand, "server", "Remove all keys from the current database"));
-  t->Register(Cmd("flushall", -1, kCmdWrite, 0, 0, FlushAllCommand, "server", "Remove all keys from all databases"));
+  t->Register(
+      Cmd("type", 2, kRF, 1, 1, TypeCommand, "generic", "Determine the type stored at key"));
+  t->Register(
+      Cmd("ttl", 2, kRF, 1, 1, TtlCommand, "generic", "Get the time to live for a key in seconds"));
+  t->Register(Cmd("pttl", 2, kRF, 1, 1, PTtlCommand, "generic",
+                  "Get the time to live for a key in milliseconds", "2.6.0"));
+  t->Register(Cmd("dbsize", 1, kRF, 0, 0, DbSizeCommand, "server",
+                  "Return the number of keys in the selected database"));
+  t->Register(Cmd("flushdb", -1, kCmdWrite, 0, 0, FlushDbCommand, "server",
+                  "Remove all keys from the current database"));
+  t->Register(Cmd("flushall", -1, kCmdWrite, 0, 0, FlushAllCommand, "server",
+                  "Remove all keys from all databases"));
   t->Register(Cmd("select", 2, kCmdFast | kCmdLoading | kCmdStale, 0, 0, SelectCommand,
                   "connection", "Change the selected database for the current connection"));
 }

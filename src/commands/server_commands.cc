@@ -55,10 +55,14 @@ void ConfigRewriteCommand(CommandContext& ctx) {
 void ConfigHelpCommand(CommandContext& ctx) {
   static const char* kLines[] = {
       "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
-      "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-      "RESETSTAT", "    Reset statistics reported by the INFO command.",
-      "HELP", "    Print this help."};
+      "GET <pattern>",
+      "    Return parameters matching the glob-like <pattern> and their values.",
+      "SET <directive> <value>",
+      "    Set the configuration <directive> to <value>.",
+      "RESETSTAT",
+      "    Reset statistics reported by the INFO command.",
+      "HELP",
+      "    Print this help."};
   ctx.reply.ArrayHeader(std::size(kLines));
   for (const char* l : kLines) ctx.reply.SimpleString(l);
 }
@@ -196,25 +200,34 @@ void RegisterServerCommands(CommandTable* t) {
   t->Register(Cmd("info", -1, kCmdLoading | kCmdStale, InfoCommand, "server",
                   "Get information and statistics about the server", "1.0.0"));
   t->Register(Cmd("shutdown", -1, kAdmin | kCmdNoAuth, ShutdownCommand, "server",
-                  "Synchronously save the dataset to disk and then shut down the server",
-                  "1.0.0"));
+                  "Synchronously save the dataset to disk and then shut down the server", "1.0.0"));
   CommandSpec config = Cmd("config", -2, 0, nullptr, "server",
                            "A container for server configuration commands", "2.0.0");
   config.subcommands = {
-      Cmd("config|get", -3, kAdmin, ConfigGetCommand, "server", "Get the values of configuration parameters", "2.0.0"),
-      Cmd("config|set", -4, kAdmin, ConfigSetCommand, "server", "Set configuration parameters to the given values", "2.0.0"),
-      Cmd("config|resetstat", 2, kAdmin, ConfigResetStatCommand, "server", "Reset the stats returned by INFO", "2.0.0"),
-      Cmd("config|rewrite", 2, kAdmin, ConfigRewriteCommand, "server", "Rewrite the configuration file with the in memory configuration", "2.8.0"),
-      Cmd("config|help", 2, kCmdLoading | kCmdStale, ConfigHelpCommand, "server", "Show helpful text about the different subcommands", "5.0.0"),
+      Cmd("config|get", -3, kAdmin, ConfigGetCommand, "server",
+          "Get the values of configuration parameters", "2.0.0"),
+      Cmd("config|set", -4, kAdmin, ConfigSetCommand, "server",
+          "Set configuration parameters to the given values", "2.0.0"),
+      Cmd("config|resetstat", 2, kAdmin, ConfigResetStatCommand, "server",
+          "Reset the stats returned by INFO", "2.0.0"),
+      Cmd("config|rewrite", 2, kAdmin, ConfigRewriteCommand, "server",
+          "Rewrite the configuration file with the in memory configuration", "2.8.0"),
+      Cmd("config|help", 2, kCmdLoading | kCmdStale, ConfigHelpCommand, "server",
+          "Show helpful text about the different subcommands", "5.0.0"),
   };
   t->Register(std::move(config));
   CommandSpec command = Cmd("command", -1, kCmdLoading | kCmdStale, CommandCommand, "server",
                             "Get array of Redis command details", "2.8.13");
   command.subcommands = {
-      Cmd("command|count", 2, kCmdLoading | kCmdStale, CommandCountCommand, "server", "Get total number of Redis commands", "2.8.13"),
-      Cmd("command|docs", -2, kCmdLoading | kCmdStale, CommandDocsCommand, "server", "Get array of specific Redis command documentation", "7.0.0"),
-      Cmd("command|info", -2, kCmdLoading | kCmdStale, CommandInfoCommand, "server", "Get array of specific Redis command details, or all when no argument is given.", "2.8.13"),
-      Cmd("command|list", -2, kCmdLoading | kCmdStale, CommandListCommand, "server", "Get an array of Redis command names", "7.0.0"),
+      Cmd("command|count", 2, kCmdLoading | kCmdStale, CommandCountCommand, "server",
+          "Get total number of Redis commands", "2.8.13"),
+      Cmd("command|docs", -2, kCmdLoading | kCmdStale, CommandDocsCommand, "server",
+          "Get array of specific Redis command documentation", "7.0.0"),
+      Cmd("command|info", -2, kCmdLoading | kCmdStale, CommandInfoCommand, "server",
+          "Get array of specific Redis command details, or all when no argument is given.",
+          "2.8.13"),
+      Cmd("command|list", -2, kCmdLoading | kCmdStale, CommandListCommand, "server",
+          "Get an array of Redis command names", "7.0.0"),
   };
   t->Register(std::move(command));
 }

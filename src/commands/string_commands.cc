@@ -61,8 +61,10 @@ bool ParseExpireToken(std::span<const std::string_view> args, size_t* i, ExpireA
   bool has_next = *i + 1 < args.size();
   bool has_expire = e->unit != ExpireArgs::kNone;
   static constexpr std::pair<const char*, ExpireArgs::Unit> kUnits[] = {
-      {"ex", ExpireArgs::kEx}, {"px", ExpireArgs::kPx},
-      {"exat", ExpireArgs::kExat}, {"pxat", ExpireArgs::kPxat}};
+      {"ex", ExpireArgs::kEx},
+      {"px", ExpireArgs::kPx},
+      {"exat", ExpireArgs::kExat},
+      {"pxat", ExpireArgs::kPxat}};
   for (auto [name, unit] : kUnits) {
     if (EqualsIgnoreCase(opt, name)) {
       // Repeating the same unit is allowed (the last wins); mixing units is not.
@@ -87,11 +89,16 @@ bool ParseExpireToken(std::span<const std::string_view> args, size_t* i, ExpireA
 std::optional<int64_t> ResolveExpire(CommandContext& ctx, const ExpireArgs& e,
                                      std::string_view command) {
   switch (e.unit) {
-    case ExpireArgs::kNone: return 0;
-    case ExpireArgs::kEx: return ParseExpire(ctx, e.value, true, true, command);
-    case ExpireArgs::kPx: return ParseExpire(ctx, e.value, false, true, command);
-    case ExpireArgs::kExat: return ParseExpire(ctx, e.value, true, false, command);
-    case ExpireArgs::kPxat: return ParseExpire(ctx, e.value, false, false, command);
+    case ExpireArgs::kNone:
+      return 0;
+    case ExpireArgs::kEx:
+      return ParseExpire(ctx, e.value, true, true, command);
+    case ExpireArgs::kPx:
+      return ParseExpire(ctx, e.value, false, true, command);
+    case ExpireArgs::kExat:
+      return ParseExpire(ctx, e.value, true, false, command);
+    case ExpireArgs::kPxat:
+      return ParseExpire(ctx, e.value, false, false, command);
   }
   return 0;
 }
@@ -275,22 +282,36 @@ void RegisterStringCommands(CommandTable* t) {
   constexpr uint32_t kRF = kCmdReadonly | kCmdFast;
   t->Register(Cmd("get", 2, kRF, 1, 1, 1, GetCommand, "Get the value of a key"));
   t->Register(Cmd("set", -3, kW, 1, 1, 1, SetCommand, "Set the string value of a key"));
-  t->Register(Cmd("setnx", 3, kWF, 1, 1, 1, SetNxCommand, "Set the value of a key, only if the key does not exist"));
-  t->Register(Cmd("setex", 4, kW, 1, 1, 1, SetExCommand, "Set the value and expiration of a key", "2.0.0"));
-  t->Register(Cmd("psetex", 4, kW, 1, 1, 1, PSetExCommand, "Set the value and expiration in milliseconds of a key", "2.6.0"));
-  t->Register(Cmd("getset", 3, kWF, 1, 1, 1, GetSetCommand, "Set the string value of a key and return its old value"));
-  t->Register(Cmd("getdel", 2, kCmdWrite | kCmdFast, 1, 1, 1, GetDelCommand, "Get the value of a key and delete the key", "6.2.0"));
-  t->Register(Cmd("getex", -2, kCmdWrite | kCmdFast, 1, 1, 1, GetExCommand, "Get the value of a key and optionally set its expiration", "6.2.0"));
+  t->Register(Cmd("setnx", 3, kWF, 1, 1, 1, SetNxCommand,
+                  "Set the value of a key, only if the key does not exist"));
+  t->Register(
+      Cmd("setex", 4, kW, 1, 1, 1, SetExCommand, "Set the value and expiration of a key", "2.0.0"));
+  t->Register(Cmd("psetex", 4, kW, 1, 1, 1, PSetExCommand,
+                  "Set the value and expiration in milliseconds of a key", "2.6.0"));
+  t->Register(Cmd("getset", 3, kWF, 1, 1, 1, GetSetCommand,
+                  "Set the string value of a key and return its old value"));
+  t->Register(Cmd("getdel", 2, kCmdWrite | kCmdFast, 1, 1, 1, GetDelCommand,
+                  "Get the value of a key and delete the key", "6.2.0"));
+  t->Register(Cmd("getex", -2, kCmdWrite | kCmdFast, 1, 1, 1, GetExCommand,
+                  "Get the value of a key and optionally set its expiration", "6.2.0"));
   t->Register(Cmd("mget", -2, kRF, 1, -1, 1, MGetCommand, "Get the values of all the given keys"));
-  t->Register(Cmd("mset", -3, kW, 1, -1, 2, MSetCommand, "Set multiple keys to multiple values", "1.0.1"));
-  t->Register(Cmd("msetnx", -3, kW, 1, -1, 2, MSetNxCommand, "Set multiple keys to multiple values, only if none of the keys exist", "1.0.1"));
+  t->Register(
+      Cmd("mset", -3, kW, 1, -1, 2, MSetCommand, "Set multiple keys to multiple values", "1.0.1"));
+  t->Register(Cmd("msetnx", -3, kW, 1, -1, 2, MSetNxCommand,
+                  "Set multiple keys to multiple values, only if none of the keys exist", "1.0.1"));
   t->Register(Cmd("append", 3, kWF, 1, 1, 1, AppendCommand, "Append a value to a key", "2.0.0"));
-  t->Register(Cmd("strlen", 2, kRF, 1, 1, 1, StrLenCommand, "Get the length of the value stored in a key", "2.2.0"));
-  t->Register(Cmd("incr", 2, kWF, 1, 1, 1, IncrCommand, "Increment the integer value of a key by one"));
-  t->Register(Cmd("decr", 2, kWF, 1, 1, 1, DecrCommand, "Decrement the integer value of a key by one"));
-  t->Register(Cmd("incrby", 3, kWF, 1, 1, 1, IncrByCommand, "Increment the integer value of a key by the given amount"));
-  t->Register(Cmd("decrby", 3, kWF, 1, 1, 1, DecrByCommand, "Decrement the integer value of a key by the given number"));
-  t->Register(Cmd("incrbyfloat", 3, kWF, 1, 1, 1, IncrByFloatCommand, "Increment the float value of a key by the given amount", "2.6.0"));
+  t->Register(Cmd("strlen", 2, kRF, 1, 1, 1, StrLenCommand,
+                  "Get the length of the value stored in a key", "2.2.0"));
+  t->Register(
+      Cmd("incr", 2, kWF, 1, 1, 1, IncrCommand, "Increment the integer value of a key by one"));
+  t->Register(
+      Cmd("decr", 2, kWF, 1, 1, 1, DecrCommand, "Decrement the integer value of a key by one"));
+  t->Register(Cmd("incrby", 3, kWF, 1, 1, 1, IncrByCommand,
+                  "Increment the integer value of a key by the given amount"));
+  t->Register(Cmd("decrby", 3, kWF, 1, 1, 1, DecrByCommand,
+                  "Decrement the integer value of a key by the given number"));
+  t->Register(Cmd("incrbyfloat", 3, kWF, 1, 1, 1, IncrByFloatCommand,
+                  "Increment the float value of a key by the given amount", "2.6.0"));
 }
 
 }  // namespace tally

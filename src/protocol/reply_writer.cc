@@ -58,7 +58,9 @@ void ReplyWriter::MapHeader(size_t pairs) {
   }
 }
 
-void ReplyWriter::SetHeader(size_t n) { Header(protocol_ == 3 ? '~' : '*', static_cast<int64_t>(n)); }
+void ReplyWriter::SetHeader(size_t n) {
+  Header(protocol_ == 3 ? '~' : '*', static_cast<int64_t>(n));
+}
 
 void ReplyWriter::Double(double d) {
   char buf[64];

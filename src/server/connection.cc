@@ -1,12 +1,12 @@
 #include "connection.h"
 
+#include <spdlog/spdlog.h>
+
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-
-#include <spdlog/spdlog.h>
 
 #include "tally/commands/command_table.h"
 #include "tally/server/server.h"

@@ -1,5 +1,8 @@
 #include "tally/server/server.h"
 
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
@@ -13,10 +16,6 @@
 #include <asio/write.hpp>
 #include <filesystem>
 #include <random>
-
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "connection.h"
 #include "tally/util/clock.h"

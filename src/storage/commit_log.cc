@@ -1,8 +1,8 @@
 #include "tally/storage/commit_log.h"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace tally {
 
@@ -150,8 +150,7 @@ void CommitLog::Run() {
     {
       std::unique_lock<std::mutex> l(mu_);
       auto ready = [&] { return !queue_.empty() || stopping_; };
-      if (policy() == FsyncPolicy::kEverysec &&
-          durable_lsn_.load() < written_lsn_.load()) {
+      if (policy() == FsyncPolicy::kEverysec && durable_lsn_.load() < written_lsn_.load()) {
         cv_.wait_until(l, last_sync_ + kEverysecInterval, ready);
       } else {
         cv_.wait(l, ready);

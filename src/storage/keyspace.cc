@@ -1,11 +1,12 @@
 // The keyspace's core: shards, lookup (with lazy expiry and store misses), the generic Update,
 // counts and eviction. The Redis semantics built on Update are in keyspace_strings.cc.
+#include "tally/storage/keyspace.h"
+
 #include <algorithm>
 #include <functional>
 #include <mutex>
 #include <unordered_map>
 
-#include "tally/storage/keyspace.h"
 #include "tally/storage/value_codec.h"
 #include "tally/util/clock.h"
 
@@ -49,8 +50,8 @@ Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
   expires_.reset(new std::atomic<int64_t>[options_.databases]);
   flush_lsn_.reset(new std::atomic<Lsn>[options_.databases]);
   for (int db = 0; db < options_.databases; ++db) {
-    KeyCounts c = db < static_cast<int>(store_->counts().size()) ? store_->counts()[db]
-                                                                  : KeyCounts{};
+    KeyCounts c =
+        db < static_cast<int>(store_->counts().size()) ? store_->counts()[db] : KeyCounts{};
     keys_[db] = c.keys;
     expires_[db] = c.expires;
     flush_lsn_[db] = 0;

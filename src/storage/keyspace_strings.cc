@@ -89,8 +89,8 @@ StatusOr<Written<std::optional<std::string>>> Keyspace::Get(DbIndex db, std::str
   return Written<std::optional<std::string>>{std::move(result), *lsn};
 }
 
-StatusOr<Written<SetResult>> Keyspace::Set(DbIndex db, std::string_view key,
-                                           std::string_view value, const SetOptions& options) {
+StatusOr<Written<SetResult>> Keyspace::Set(DbIndex db, std::string_view key, std::string_view value,
+                                           const SetOptions& options) {
   SetResult result;
   std::string_view keys[] = {key};
   auto lsn = Update(db, keys, [&](auto current, auto* out) -> Status {

@@ -1,13 +1,13 @@
 #include "tally/storage/store.h"
 
-#include <filesystem>
-
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+
+#include <filesystem>
 
 namespace tally {
 namespace {
@@ -70,6 +70,10 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   table.cache_index_and_filter_blocks = true;
   rocksdb::ColumnFamilyOptions cf_options(db_options);
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // A counter store looks up many keys that are not there yet: a bloom filter over the memtable
+  // answers those without walking the skip list.
+  cf_options.memtable_prefix_bloom_size_ratio = 0.1;
+  cf_options.memtable_whole_key_filtering = true;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
@@ -77,8 +81,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(db_options), options.path, cfs,
-                                        &handles, &raw);
+  rocksdb::Status s =
+      rocksdb::DB::Open(rocksdb::DBOptions(db_options), options.path, cfs, &handles, &raw);
   if (!s.ok()) return FromRocks(s);
 
   std::unique_ptr<Store> store(new Store());
@@ -99,7 +103,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     if (s.ok()) {
       if (v.size() != 16) return Status::Corruption("bad key counts for db " + std::to_string(db));
       store->counts_[db].keys = static_cast<int64_t>(DecodeFixed64(v));
-      store->counts_[db].expires = static_cast<int64_t>(DecodeFixed64(std::string_view(v).substr(8)));
+      store->counts_[db].expires =
+          static_cast<int64_t>(DecodeFixed64(std::string_view(v).substr(8)));
     } else if (!s.IsNotFound()) {
       return FromRocks(s);
     }

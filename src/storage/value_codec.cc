@@ -29,7 +29,8 @@ StatusOr<DecodedValue> DecodeValue(std::string_view bytes) {
   if (flags & kHasExpire) {
     if (bytes.size() < 10) return Status::Corruption("value shorter than its expiry");
     uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[2 + i])) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+      v |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[2 + i])) << (8 * i);
     d.expire_at_ms = static_cast<int64_t>(v);
     if (d.expire_at_ms == 0) return Status::Corruption("expiry flag with a zero expiry");
     pos = 10;

@@ -28,7 +28,13 @@ const std::vector<OptionSpec>& Specs() {
       {Opt::kPort, "port", Kind::kInt, "6379", 0, 65535},
       {Opt::kBind, "bind", Kind::kString, "127.0.0.1"},
       {Opt::kDir, "dir", Kind::kString, "./tally-data"},
-      {Opt::kAppendfsync, "appendfsync", Kind::kEnum, "always", 0, 0, {"always", "everysec", "no"},
+      {Opt::kAppendfsync,
+       "appendfsync",
+       Kind::kEnum,
+       "always",
+       0,
+       0,
+       {"always", "everysec", "no"},
        true},
       {Opt::kAppendonly, "appendonly", Kind::kReadOnly, "yes"},
       {Opt::kSave, "save", Kind::kReadOnly, ""},
@@ -37,17 +43,47 @@ const std::vector<OptionSpec>& Specs() {
       {Opt::kRequirepass, "requirepass", Kind::kString, "", 0, 0, {}, true},
       {Opt::kMaxclients, "maxclients", Kind::kInt, "10000", 1, 1000000, {}, true},
       {Opt::kTimeout, "timeout", Kind::kInt, "0", 0, 2147483647, {}, true},
-      {Opt::kProtoMaxBulkLen, "proto-max-bulk-len", Kind::kMemory, "512mb", 1024 * 1024,
-       INT64_MAX, {}, true},
-      {Opt::kClientQueryBufferLimit, "client-query-buffer-limit", Kind::kMemory, "1gb",
-       1024 * 1024, INT64_MAX, {}, true},
-      {Opt::kClientOutputBufferLimit, "client-output-buffer-limit-bytes", Kind::kMemory, "256mb",
-       64 * 1024, INT64_MAX, {}, true},
-      {Opt::kLoglevel, "loglevel", Kind::kEnum, "notice", 0, 0,
-       {"debug", "verbose", "notice", "warning"}, true},
+      {Opt::kProtoMaxBulkLen,
+       "proto-max-bulk-len",
+       Kind::kMemory,
+       "512mb",
+       1024 * 1024,
+       INT64_MAX,
+       {},
+       true},
+      {Opt::kClientQueryBufferLimit,
+       "client-query-buffer-limit",
+       Kind::kMemory,
+       "1gb",
+       1024 * 1024,
+       INT64_MAX,
+       {},
+       true},
+      {Opt::kClientOutputBufferLimit,
+       "client-output-buffer-limit-bytes",
+       Kind::kMemory,
+       "256mb",
+       64 * 1024,
+       INT64_MAX,
+       {},
+       true},
+      {Opt::kLoglevel,
+       "loglevel",
+       Kind::kEnum,
+       "notice",
+       0,
+       0,
+       {"debug", "verbose", "notice", "warning"},
+       true},
       {Opt::kLogfile, "logfile", Kind::kString, ""},
-      {Opt::kTableMaxMemory, "table-max-memory", Kind::kMemory, "64mb", 1024 * 1024, INT64_MAX,
-       {}, true},
+      {Opt::kTableMaxMemory,
+       "table-max-memory",
+       Kind::kMemory,
+       "64mb",
+       1024 * 1024,
+       INT64_MAX,
+       {},
+       true},
       {Opt::kRocksdbBlockCacheSize, "rocksdb-block-cache-size", Kind::kMemory, "64mb", 0,
        INT64_MAX},
       {Opt::kRocksdbWriteBufferSize, "rocksdb-write-buffer-size", Kind::kMemory, "64mb",
@@ -105,9 +141,12 @@ StatusOr<int64_t> ParseValue(const OptionSpec& spec, std::string_view value) {
 
 const char* FsyncPolicyName(FsyncPolicy p) {
   switch (p) {
-    case FsyncPolicy::kAlways: return "always";
-    case FsyncPolicy::kEverysec: return "everysec";
-    case FsyncPolicy::kNo: return "no";
+    case FsyncPolicy::kAlways:
+      return "always";
+    case FsyncPolicy::kEverysec:
+      return "everysec";
+    case FsyncPolicy::kNo:
+      return "no";
   }
   return "?";
 }
@@ -163,10 +202,18 @@ std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pa
     std::string value;
     switch (s.kind) {
       case Kind::kString:
-      case Kind::kReadOnly: value = Str(s.opt); break;
-      case Kind::kBool: value = Int(s.opt) ? "yes" : "no"; break;
-      case Kind::kEnum: value = s.choices[Int(s.opt)]; break;
-      default: value = FormatInt64(Int(s.opt)); break;
+      case Kind::kReadOnly:
+        value = Str(s.opt);
+        break;
+      case Kind::kBool:
+        value = Int(s.opt) ? "yes" : "no";
+        break;
+      case Kind::kEnum:
+        value = s.choices[Int(s.opt)];
+        break;
+      default:
+        value = FormatInt64(Int(s.opt));
+        break;
     }
     out.emplace_back(s.name, std::move(value));
   }

@@ -49,8 +49,8 @@ std::optional<long double> ParseLongDouble(std::string_view s) {
   char* end = nullptr;
   long double value = std::strtold(buf, &end);
   if (std::isspace(static_cast<unsigned char>(buf[0])) || end != buf + s.size() ||
-      (errno == ERANGE && (value == HUGE_VALL || value == -HUGE_VALL ||
-                           std::fpclassify(value) == FP_ZERO)) ||
+      (errno == ERANGE &&
+       (value == HUGE_VALL || value == -HUGE_VALL || std::fpclassify(value) == FP_ZERO)) ||
       std::isnan(value)) {
     return std::nullopt;
   }
@@ -83,17 +83,26 @@ std::optional<int64_t> ParseMemory(std::string_view s) {
   std::string unit(s.substr(digits));
   for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   int64_t mul = 1;
-  if (unit.empty() || unit == "b") mul = 1;
-  else if (unit == "k") mul = 1000;
-  else if (unit == "kb") mul = 1024;
-  else if (unit == "m") mul = 1000 * 1000;
-  else if (unit == "mb") mul = 1024 * 1024;
-  else if (unit == "g") mul = 1000LL * 1000 * 1000;
-  else if (unit == "gb") mul = 1024LL * 1024 * 1024;
-  else return std::nullopt;
+  if (unit.empty() || unit == "b")
+    mul = 1;
+  else if (unit == "k")
+    mul = 1000;
+  else if (unit == "kb")
+    mul = 1024;
+  else if (unit == "m")
+    mul = 1000 * 1000;
+  else if (unit == "mb")
+    mul = 1024 * 1024;
+  else if (unit == "g")
+    mul = 1000LL * 1000 * 1000;
+  else if (unit == "gb")
+    mul = 1024LL * 1024 * 1024;
+  else
+    return std::nullopt;
   auto n = ParseInt64(s.substr(0, digits));
   if (!n) return std::nullopt;
-  if (*n > std::numeric_limits<int64_t>::max() / mul || *n < std::numeric_limits<int64_t>::min() / mul)
+  if (*n > std::numeric_limits<int64_t>::max() / mul ||
+      *n < std::numeric_limits<int64_t>::min() / mul)
     return std::nullopt;
   return *n * mul;
 }

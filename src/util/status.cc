@@ -5,17 +5,38 @@ namespace tally {
 std::string Status::ToString() const {
   const char* name = "";
   switch (code_) {
-    case Code::kOk: return "OK";
-    case Code::kInvalidArgument: name = "Invalid argument"; break;
-    case Code::kNotInteger: name = "Not an integer"; break;
-    case Code::kNotFloat: name = "Not a float"; break;
-    case Code::kOverflow: name = "Overflow"; break;
-    case Code::kNanOrInfinity: name = "NaN or infinity"; break;
-    case Code::kWrongType: name = "Wrong type"; break;
-    case Code::kCorruption: name = "Corruption"; break;
-    case Code::kIOError: name = "IO error"; break;
-    case Code::kLogFailed: name = "Write-ahead log failed"; break;
-    case Code::kShutdown: name = "Shutdown"; break;
+    case Code::kOk:
+      return "OK";
+    case Code::kInvalidArgument:
+      name = "Invalid argument";
+      break;
+    case Code::kNotInteger:
+      name = "Not an integer";
+      break;
+    case Code::kNotFloat:
+      name = "Not a float";
+      break;
+    case Code::kOverflow:
+      name = "Overflow";
+      break;
+    case Code::kNanOrInfinity:
+      name = "NaN or infinity";
+      break;
+    case Code::kWrongType:
+      name = "Wrong type";
+      break;
+    case Code::kCorruption:
+      name = "Corruption";
+      break;
+    case Code::kIOError:
+      name = "IO error";
+      break;
+    case Code::kLogFailed:
+      name = "Write-ahead log failed";
+      break;
+    case Code::kShutdown:
+      name = "Shutdown";
+      break;
   }
   return message_.empty() ? std::string(name) : std::string(name) + ": " + message_;
 }

@@ -26,12 +26,23 @@ bool ReadQuoted(std::string_view line, size_t& p, char quote, std::string& out) 
     } else if (quote == '"' && c == '\\' && p + 1 < n) {
       char e = line[p + 1];
       switch (e) {
-        case 'n': e = '\n'; break;
-        case 'r': e = '\r'; break;
-        case 't': e = '\t'; break;
-        case 'b': e = '\b'; break;
-        case 'a': e = '\a'; break;
-        default: break;
+        case 'n':
+          e = '\n';
+          break;
+        case 'r':
+          e = '\r';
+          break;
+        case 't':
+          e = '\t';
+          break;
+        case 'b':
+          e = '\b';
+          break;
+        case 'a':
+          e = '\a';
+          break;
+        default:
+          break;
       }
       out.push_back(e);
       p += 2;
@@ -77,7 +88,10 @@ bool MatchImpl(std::string_view pat, std::string_view str, bool nocase, bool* sk
         if (negate) ++p;
         bool match = false;
         while (true) {
-          if (p >= pat.size()) { --p; break; }
+          if (p >= pat.size()) {
+            --p;
+            break;
+          }
           if (pat[p] == '\\' && p + 1 < pat.size()) {
             ++p;
             if (pat[p] == str[s]) match = true;
@@ -142,7 +156,11 @@ std::optional<std::vector<std::string>> SplitArgs(std::string_view line) {
       if (p >= n) break;
       char c = line[p];
       switch (c) {
-        case ' ': case '\n': case '\r': case '\t': case '\0':
+        case ' ':
+        case '\n':
+        case '\r':
+        case '\t':
+        case '\0':
           done = true;
           ++p;
           break;

@@ -26,8 +26,8 @@ TEST_F(CommandsTest, Incr) {
 }
 
 TEST_F(CommandsTest, IncrIntegerEdgeCases) {
-  for (const char* bad : {"+1", " 1", "01", "-0", "1.5", "", "9223372036854775808",
-                          "100000000000000000000"}) {
+  for (const char* bad :
+       {"+1", " 1", "01", "-0", "1.5", "", "9223372036854775808", "100000000000000000000"}) {
     EXPECT_EQ(Run({"incrby", "k", bad}), kNotInt) << bad;
   }
   EXPECT_EQ(Run({"set", "m", "9223372036854775807"}), "+OK\r\n");
@@ -213,9 +213,9 @@ TEST_F(CommandsTest, ClientAndConfig) {
 
 TEST_F(CommandsTest, InfoHasWhatClientsRead) {
   std::string info = Run({"info"});
-  for (const char* field : {"# Server\r\n", "redis_version:", "redis_mode:standalone", "run_id:",
-                            "loading:0", "role:master", "# Keyspace\r\n", "tally_durable_lsn:",
-                            "appendfsync:always"}) {
+  for (const char* field :
+       {"# Server\r\n", "redis_version:", "redis_mode:standalone", "run_id:", "loading:0",
+        "role:master", "# Keyspace\r\n", "tally_durable_lsn:", "appendfsync:always"}) {
     EXPECT_NE(info.find(field), std::string::npos) << field;
   }
   Run({"incr", "k"});
@@ -230,6 +230,26 @@ TEST_F(CommandsTest, ShutdownAndQuit) {
   EXPECT_EQ(Run({"shutdown", "bogus"}), "-ERR syntax error\r\n");
   EXPECT_EQ(Run({"shutdown", "nosave"}), "");
   EXPECT_TRUE(server_.shutdown_requested);
+}
+
+TEST_F(CommandsTest, FailedLogRefusesWritesAndKeepsServingDurableReads) {
+  EXPECT_EQ(Run({"set", "durable", "1"}), "+OK\r\n");
+  server_.FailDisk();
+  // The write whose record fails is never acknowledged...
+  EXPECT_EQ(Run({"incr", "durable"}).substr(0, 19), "<not acknowledged: ");
+  // ...nor is a read of the value it left in the table.
+  EXPECT_EQ(Run({"get", "durable"}).substr(0, 19), "<not acknowledged: ");
+  // Later writes are refused with a MISCONF error.
+  std::string refused = Run({"set", "other", "2"});
+  EXPECT_EQ(refused.substr(0, 9), "-MISCONF ") << refused;
+  EXPECT_NE(refused.find("injected EIO"), std::string::npos) << refused;
+  EXPECT_EQ(Run({"incr", "x"}).substr(0, 9), "-MISCONF ");
+  // Reads of durable data go on.
+  EXPECT_EQ(Run({"get", "nokey"}), "$-1\r\n");
+  EXPECT_EQ(Run({"ping"}), "+PONG\r\n");
+  std::string info = Run({"info", "persistence"});
+  EXPECT_NE(info.find("tally_write_errors:1"), std::string::npos);
+  EXPECT_NE(info.find("aof_last_write_status:err"), std::string::npos);
 }
 
 TEST_F(CommandsTest, CountersSurviveRestart) {

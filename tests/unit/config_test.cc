@@ -17,8 +17,8 @@ TEST(Config, Defaults) {
 
 TEST(Config, FileThenArgsOverride) {
   Config c;
-  ASSERT_OK(c.LoadText("# comment\nport 7000\nappendfsync everysec\nrequirepass \"s3 cret\"\n",
-                       "test"));
+  ASSERT_OK(
+      c.LoadText("# comment\nport 7000\nappendfsync everysec\nrequirepass \"s3 cret\"\n", "test"));
   ASSERT_OK(c.LoadArgs({"--port", "7001", "--bind", "127.0.0.1", "-::1"}));
   EXPECT_EQ(c.Int(Opt::kPort), 7001);
   EXPECT_EQ(c.Str(Opt::kBind), "127.0.0.1 -::1");

@@ -2,9 +2,9 @@
 
 #include <thread>
 
-#include "test_server.h"
 #include "tally/storage/value_codec.h"
 #include "tally/util/clock.h"
+#include "test_server.h"
 
 namespace tally {
 namespace {

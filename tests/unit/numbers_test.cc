@@ -18,7 +18,7 @@ TEST(ParseInt64, AcceptsCanonicalForms) {
 TEST(ParseInt64, RejectsWhatRedisRejects) {
   for (const char* s : {"", "+1", " 1", "1 ", "01", "-0", "-", "1.0", "abc", "1a",
                         "9223372036854775808", "-9223372036854775809",
-                        "100000000000000000000",   // 21 digits
+                        "100000000000000000000",  // 21 digits
                         "-00000000000000000001"}) {
     EXPECT_FALSE(ParseInt64(s).has_value()) << "'" << s << "'";
   }
@@ -34,7 +34,10 @@ TEST(ParseLongDouble, RedisRules) {
   for (const char* s : {"", " 1", "1 ", "nan", "abc", "1e99999", "1..2"}) {
     EXPECT_FALSE(ParseLongDouble(s).has_value()) << "'" << s << "'";
   }
-  EXPECT_FALSE(ParseLongDouble(std::string_view("1\0" "2", 3)).has_value());
+  EXPECT_FALSE(ParseLongDouble(std::string_view("1\0"
+                                                "2",
+                                                3))
+                   .has_value());
 }
 
 TEST(FormatLongDouble, HumanMode) {

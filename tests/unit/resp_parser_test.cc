@@ -54,15 +54,20 @@ std::vector<Case> Cases() {
   std::string big(70 * 1024, 'x');
   return {
       {"multibulk", "*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n", {{"INCR", "k"}}, ""},
-      {"binary key", std::string("*2\r\n$3\r\nGET\r\n$4\r\na\0\r\n\r\n", 23), {{"GET", std::string("a\0\r\n", 4)}}, ""},
+      {"binary key",
+       std::string("*2\r\n$3\r\nGET\r\n$4\r\na\0\r\n\r\n", 23),
+       {{"GET", std::string("a\0\r\n", 4)}},
+       ""},
       {"empty bulk", "*2\r\n$4\r\nECHO\r\n$0\r\n\r\n", {{"ECHO", ""}}, ""},
       {"inline", "PING\r\n", {{"PING"}}, ""},
       {"inline lf only", "PING\n", {{"PING"}}, ""},
       {"inline spaces", "  SET  a\tb \r\n", {{"SET", "a", "b"}}, ""},
       {"inline quotes", "SET \"a b\" 'c'\r\n", {{"SET", "a b", "c"}}, ""},
       {"empty lines ignored", "\r\n\r\nPING\r\n", {{}, {}, {"PING"}}, ""},
-      {"mixed pipeline", "PING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\nPING x\r\n",
-       {{"PING"}, {"ECHO", "hi"}, {"PING", "x"}}, ""},
+      {"mixed pipeline",
+       "PING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\nPING x\r\n",
+       {{"PING"}, {"ECHO", "hi"}, {"PING", "x"}},
+       ""},
       {"star zero ignored", "*0\r\n*-1\r\n*-10\r\nPING\r\n", {{}, {}, {}, {"PING"}}, ""},
       {"crlf after bulk not checked", "*1\r\n$4\r\nPINGxx", {{"PING"}}, ""},
       {"unbalanced quotes", "SET \"a b\r\n", {}, errors::kUnbalancedQuotes},
@@ -89,8 +94,9 @@ TEST_P(ParserSplits, EveryCase) {
     Outcome o = Feed(c.input, GetParam());
     EXPECT_EQ(o.commands, c.commands) << c.name;
     EXPECT_EQ(o.error, c.error) << c.name;
-    if (c.error.empty() && std::string(c.name) != "crlf after bulk not checked")
+    if (c.error.empty() && std::string(c.name) != "crlf after bulk not checked") {
       EXPECT_EQ(o.pending, 0u) << c.name;
+    }
   }
 }
 

@@ -11,6 +11,21 @@
 
 namespace tally::test {
 
+// Passes records to the store until told to fail, like a disk that starts returning EIO.
+class FailableWriter : public RecordWriter {
+ public:
+  explicit FailableWriter(RecordWriter* inner) : inner_(inner) {}
+  Status Write(std::span<const Record> records, bool sync) override {
+    if (fail) return Status::IOError("injected EIO on WAL write");
+    return inner_->Write(records, sync);
+  }
+  Status Sync() override { return fail ? Status::IOError("injected EIO on sync") : inner_->Sync(); }
+  std::atomic<bool> fail{false};
+
+ private:
+  RecordWriter* inner_;
+};
+
 class TestServer : public ServerContext {
  public:
   explicit TestServer(const std::string& dir, FsyncPolicy policy = FsyncPolicy::kAlways)
@@ -26,7 +41,8 @@ class TestServer : public ServerContext {
     auto store = Store::Open(so);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
-    log_ = std::make_unique<CommitLog>(store_.get(), policy_, store_->recovered_lsn());
+    writer_ = std::make_unique<FailableWriter>(store_.get());
+    log_ = std::make_unique<CommitLog>(writer_.get(), policy_, store_->recovered_lsn());
     log_->Start();
     keyspace_ = std::make_unique<Keyspace>(store_.get(), log_.get(), KeyspaceOptions{});
     table_ = BuildCommandTable();
@@ -36,7 +52,8 @@ class TestServer : public ServerContext {
   // A clean stop (log drained and synced, store closed), as SHUTDOWN does.
   void Close() {
     if (!log_) return;
-    EXPECT_OK(log_->Stop());
+    Status st = log_->Stop();
+    if (!writer_->fail) EXPECT_OK(st);
     keyspace_.reset();
     log_.reset();
     EXPECT_OK(store_->Close());
@@ -63,6 +80,8 @@ class TestServer : public ServerContext {
   }
 
   Session& session() { return *session_; }
+  // Makes every later WAL write and sync fail.
+  void FailDisk() { writer_->fail = true; }
   Config& config() override { return config_; }
   Keyspace& keyspace() override { return *keyspace_; }
   CommitLog& commit_log() override { return *log_; }
@@ -76,6 +95,7 @@ class TestServer : public ServerContext {
   FsyncPolicy policy_;
   Config config_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<FailableWriter> writer_;
   std::unique_ptr<CommitLog> log_;
   std::unique_ptr<Keyspace> keyspace_;
   std::unique_ptr<CommandTable> table_;

@@ -8,15 +8,15 @@
 
 #include "tally/util/status.h"
 
-#define ASSERT_OK(expr)                              \
-  do {                                               \
-    ::tally::Status _s = (expr);                     \
-    ASSERT_TRUE(_s.ok()) << _s.ToString();           \
+#define ASSERT_OK(expr)                    \
+  do {                                     \
+    ::tally::Status _s = (expr);           \
+    ASSERT_TRUE(_s.ok()) << _s.ToString(); \
   } while (0)
-#define EXPECT_OK(expr)                              \
-  do {                                               \
-    ::tally::Status _s = (expr);                     \
-    EXPECT_TRUE(_s.ok()) << _s.ToString();           \
+#define EXPECT_OK(expr)                    \
+  do {                                     \
+    ::tally::Status _s = (expr);           \
+    EXPECT_TRUE(_s.ok()) << _s.ToString(); \
   } while (0)
 
 namespace tally::test {

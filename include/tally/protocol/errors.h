@@ -12,7 +12,8 @@ inline constexpr const char* kTooBigInline = "Protocol error: too big inline req
 inline constexpr const char* kUnbalancedQuotes = "Protocol error: unbalanced quotes in request";
 inline constexpr const char* kTooBigMbulkCount = "Protocol error: too big mbulk count string";
 inline constexpr const char* kInvalidMbulkLength = "Protocol error: invalid multibulk length";
-inline constexpr const char* kUnauthMbulkLength = "Protocol error: unauthenticated multibulk length";
+inline constexpr const char* kUnauthMbulkLength =
+    "Protocol error: unauthenticated multibulk length";
 inline constexpr const char* kTooBigBulkCount = "Protocol error: too big bulk count string";
 inline constexpr const char* kInvalidBulkLength = "Protocol error: invalid bulk length";
 inline constexpr const char* kUnauthBulkLength = "Protocol error: unauthenticated bulk length";

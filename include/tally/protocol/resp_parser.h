@@ -49,8 +49,7 @@ class RespParser {
   size_t bytes_hint() const;
 
  private:
-  Result ParseInline(std::string_view input, size_t* consumed,
-                     std::vector<std::string_view>* args);
+  Result ParseInline(std::string_view input, size_t* consumed, std::vector<std::string_view>* args);
   Result ParseMultibulk(std::string_view input, size_t* consumed,
                         std::vector<std::string_view>* args);
   Result Fail(std::string error);
@@ -65,7 +64,7 @@ class RespParser {
   int64_t bulk_len_ = -1;
   size_t pos_ = 0;
   std::vector<std::pair<size_t, size_t>> arg_spans_;  // (offset, length)
-  std::vector<std::string> inline_args_;               // quoted inline tokens need unescaping
+  std::vector<std::string> inline_args_;              // quoted inline tokens need unescaping
 };
 
 }  // namespace tally

@@ -33,17 +33,17 @@
 namespace tally {
 
 struct KeyspaceOptions {
-  int databases = 16;                   // Default: 16
-  size_t table_max_memory = 64 << 20;   // Default: 64 MiB, over all shards
+  int databases = 16;                  // Default: 16
+  size_t table_max_memory = 64 << 20;  // Default: 64 MiB, over all shards
 };
 
 // SET's options, already validated by the command layer.
 struct SetOptions {
   enum class Cond { kNone, kNx, kXx };
   Cond cond = Cond::kNone;
-  bool get = false;           // also return the old value (SET ... GET)
-  bool keep_ttl = false;      // KEEPTTL
-  int64_t expire_at_ms = 0;   // absolute expiry; 0 = none (clears the TTL unless keep_ttl)
+  bool get = false;          // also return the old value (SET ... GET)
+  bool keep_ttl = false;     // KEEPTTL
+  int64_t expire_at_ms = 0;  // absolute expiry; 0 = none (clears the TTL unless keep_ttl)
 };
 
 struct SetResult {
@@ -132,8 +132,8 @@ class Keyspace {
   struct Shard;
   struct Entry;
   size_t ShardOf(std::string_view key) const;
-  StatusOr<Entry*> Lookup(Shard& shard, DbIndex db, std::string_view key, int64_t now,
-                          Lsn* barrier, std::vector<Record>* records);
+  StatusOr<Entry*> Lookup(Shard& shard, DbIndex db, std::string_view key, int64_t now, Lsn* barrier,
+                          std::vector<Record>* records);
   void EvictIfNeeded(Shard& shard);
   void CountDelta(DbIndex db, int keys, int expires);
 

@@ -13,8 +13,8 @@
 
 #include <functional>
 #include <memory>
-#include <span>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,11 +32,11 @@ class Env;
 namespace tally {
 
 struct StoreOptions {
-  std::string path;                            // the RocksDB directory; created if missing
-  int databases = 16;                          // Default: 16
-  size_t block_cache_bytes = 64 << 20;         // Default: 64 MiB
-  size_t write_buffer_bytes = 64 << 20;        // Default: 64 MiB
-  rocksdb::Env* env = nullptr;                 // Default: the OS (tests inject faults here)
+  std::string path;                      // the RocksDB directory; created if missing
+  int databases = 16;                    // Default: 16
+  size_t block_cache_bytes = 64 << 20;   // Default: 64 MiB
+  size_t write_buffer_bytes = 64 << 20;  // Default: 64 MiB
+  rocksdb::Env* env = nullptr;           // Default: the OS (tests inject faults here)
 };
 
 class Store : public RecordWriter {
@@ -58,7 +58,8 @@ class Store : public RecordWriter {
   const std::vector<KeyCounts>& counts() const { return counts_; }
 
   // Calls fn(key, encoded value) for every key of `db` in key order until it returns false.
-  Status ForEach(DbIndex db, const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  Status ForEach(DbIndex db,
+                 const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
  private:
   Store() = default;

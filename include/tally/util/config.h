@@ -19,25 +19,25 @@ namespace tally {
 
 // Defaults are in config.cc's option table and in conf/tally.conf, which documents each.
 enum class Opt : int {
-  kPort,                    // Default: 6379
-  kBind,                    // Default: "127.0.0.1" (space-separated list)
-  kDir,                     // Default: "./tally-data"; RocksDB lives in <dir>/db
-  kAppendfsync,             // Default: always (always | everysec | no)
-  kAppendonly,              // Always "yes": Tally always logs. Read-only, for clients that ask.
-  kSave,                    // Always "": no snapshots. Read-only, for clients that ask.
-  kIoThreads,               // Default: 0 = one per core
-  kDatabases,               // Default: 16 (1..255)
-  kRequirepass,             // Default: "" (no password)
-  kMaxclients,              // Default: 10000
-  kTimeout,                 // Default: 0 (idle clients are never closed)
-  kProtoMaxBulkLen,         // Default: 512mb
-  kClientQueryBufferLimit,  // Default: 1gb
-  kClientOutputBufferLimit, // Default: 256mb (bytes of replies a client may leave unread)
-  kLoglevel,                // Default: notice (debug | verbose | notice | warning)
-  kLogfile,                 // Default: "" (standard output)
-  kTableMaxMemory,          // Default: 64mb (in-memory table budget)
-  kRocksdbBlockCacheSize,   // Default: 64mb
-  kRocksdbWriteBufferSize,  // Default: 64mb
+  kPort,                     // Default: 6379
+  kBind,                     // Default: "127.0.0.1" (space-separated list)
+  kDir,                      // Default: "./tally-data"; RocksDB lives in <dir>/db
+  kAppendfsync,              // Default: always (always | everysec | no)
+  kAppendonly,               // Always "yes": Tally always logs. Read-only, for clients that ask.
+  kSave,                     // Always "": no snapshots. Read-only, for clients that ask.
+  kIoThreads,                // Default: 0 = one per core
+  kDatabases,                // Default: 16 (1..255)
+  kRequirepass,              // Default: "" (no password)
+  kMaxclients,               // Default: 10000
+  kTimeout,                  // Default: 0 (idle clients are never closed)
+  kProtoMaxBulkLen,          // Default: 512mb
+  kClientQueryBufferLimit,   // Default: 1gb
+  kClientOutputBufferLimit,  // Default: 256mb (bytes of replies a client may leave unread)
+  kLoglevel,                 // Default: notice (debug | verbose | notice | warning)
+  kLogfile,                  // Default: "" (standard output)
+  kTableMaxMemory,           // Default: 64mb (in-memory table budget)
+  kRocksdbBlockCacheSize,    // Default: 64mb
+  kRocksdbWriteBufferSize,   // Default: 64mb
   kCount
 };
 

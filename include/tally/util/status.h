@@ -31,7 +31,9 @@ class [[nodiscard]] Status {
 
   Status() = default;
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status NotInteger() { return {Code::kNotInteger, {}}; }
   static Status NotFloat() { return {Code::kNotFloat, {}}; }
   static Status Overflow() { return {Code::kOverflow, {}}; }
@@ -58,7 +60,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   StatusOr(Status status) : v_(std::move(status)) {}  // NOLINT  REQUIRES: !status.ok()
   bool ok() const { return std::holds_alternative<T>(v_); }
   Status status() const { return ok() ? Status::OK() : std::get<Status>(v_); }
@@ -75,8 +77,8 @@ class [[nodiscard]] StatusOr {
 }  // namespace tally
 
 // Returns early from the enclosing function with the status if it is not OK.
-#define TALLY_RETURN_IF_ERROR(expr)  \
-  do {                               \
-    ::tally::Status _st = (expr);    \
-    if (!_st.ok()) return _st;       \
+#define TALLY_RETURN_IF_ERROR(expr) \
+  do {                              \
+    ::tally::Status _st = (expr);   \
+    if (!_st.ok()) return _st;      \
   } while (0)
