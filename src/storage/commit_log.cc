@@ -22,7 +22,12 @@ CommitLog::~CommitLog() { (void)Stop(); }
 
 void CommitLog::Start() {
   last_sync_ = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> l(sync_mu_);
+    writer_done_ = false;
+  }
   thread_ = std::thread([this] { Run(); });
+  syncer_ = std::thread([this] { RunSyncer(); });
 }
 
 Status CommitLog::Stop() {
@@ -32,6 +37,12 @@ Status CommitLog::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> l(sync_mu_);
+    writer_done_ = true;
+  }
+  sync_cv_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
   std::lock_guard<std::mutex> l(mu_);
   return failure_;
 }
@@ -142,6 +153,7 @@ void CommitLog::SyncNow() {
     }
   }
   if (durable_lsn_.load() < target) durable_lsn_.store(target, std::memory_order_release);
+  NotifyWaiters();
 }
 
 void CommitLog::Run() {
@@ -149,52 +161,60 @@ void CommitLog::Run() {
   while (true) {
     {
       std::unique_lock<std::mutex> l(mu_);
-      auto ready = [&] { return !queue_.empty() || stopping_; };
-      if (policy() == FsyncPolicy::kEverysec && durable_lsn_.load() < written_lsn_.load()) {
-        cv_.wait_until(l, last_sync_ + kEverysecInterval, ready);
-      } else {
-        cv_.wait(l, ready);
-      }
+      cv_.wait(l, [&] { return !queue_.empty() || stopping_; });
       if (queue_.empty() && stopping_) break;
       batch.swap(queue_);
     }
-    if (!batch.empty() && healthy()) {
+    if (healthy()) {
       if (int64_t d = commit_delay_ms_.load(); d > 0)
         std::this_thread::sleep_for(std::chrono::milliseconds(d));
-      const bool sync = policy() == FsyncPolicy::kAlways;
-      auto start = std::chrono::steady_clock::now();
-      Status st = writer_->Write(batch, sync);
+      // Never sync here: the syncer covers this batch with its next fsync, while this thread
+      // goes on writing the next group.
+      Status st = writer_->Write(batch, /*sync=*/false);
       if (!st.ok()) {
         Fail(st);
       } else {
         groups_.fetch_add(1, std::memory_order_relaxed);
         records_.fetch_add(batch.size(), std::memory_order_relaxed);
         written_lsn_.store(batch.back().lsn, std::memory_order_release);
-        if (sync) {
-          auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
-          fsyncs_.fetch_add(1, std::memory_order_relaxed);
-          durable_lsn_.store(batch.back().lsn, std::memory_order_release);
-          std::lock_guard<std::mutex> l(mu_);
-          if (fsync_usec_.size() < kLatencyRing) {
-            fsync_usec_.push_back(static_cast<uint32_t>(usec));
-          } else {
-            fsync_usec_[fsync_pos_++ % kLatencyRing] = static_cast<uint32_t>(usec);
-          }
-        }
-        NotifyWaiters();
+        { std::lock_guard<std::mutex> l(sync_mu_); }  // the syncer is waiting or will see it
+        sync_cv_.notify_one();
+        if (policy() != FsyncPolicy::kAlways) NotifyWaiters();
       }
     }
     batch.clear();
-    if (healthy() && policy() == FsyncPolicy::kEverysec &&
-        durable_lsn_.load() < written_lsn_.load() &&
-        std::chrono::steady_clock::now() - last_sync_ >= kEverysecInterval) {
-      SyncNow();
-    }
   }
-  // Shutdown: whatever the policy, what was written is made durable.
-  if (healthy() && durable_lsn_.load() < written_lsn_.load()) SyncNow();
+}
+
+void CommitLog::RunSyncer() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> l(sync_mu_);
+      auto due = [&] {
+        if (!healthy()) return writer_done_;
+        bool behind = durable_lsn_.load() < written_lsn_.load();
+        switch (policy()) {
+          case FsyncPolicy::kAlways:
+            return behind || writer_done_;
+          case FsyncPolicy::kEverysec:
+            return writer_done_ ||
+                   (behind && std::chrono::steady_clock::now() - last_sync_ >= kEverysecInterval);
+          case FsyncPolicy::kNo:
+            return writer_done_;
+        }
+        return writer_done_;
+      };
+      while (!due()) {
+        if (policy() == FsyncPolicy::kEverysec && durable_lsn_.load() < written_lsn_.load()) {
+          sync_cv_.wait_until(l, last_sync_ + kEverysecInterval);
+        } else {
+          sync_cv_.wait_for(l, std::chrono::milliseconds(100));  // also notices policy changes
+        }
+      }
+      if (writer_done_ && (!healthy() || durable_lsn_.load() >= written_lsn_.load())) break;
+    }
+    if (healthy()) SyncNow();
+  }
   NotifyWaiters();
 }
 

@@ -218,7 +218,9 @@ StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> key
 void Keyspace::EvictIfNeeded(Shard& shard) {
   const size_t budget = options_.table_max_memory / kShards;
   if (shard.bytes <= budget) return;
-  const Lsn written = log_->written_lsn();
+  // An entry may go once the reply of any reader that reloads it from RocksDB (and so waits for
+  // nothing) reveals nothing unacknowledged.
+  const Lsn clean = log_->ack_lsn();
   // CLOCK over (database, bucket): clear the referenced bit, evict clean unreferenced entries.
   size_t scanned = 0;
   std::vector<std::string> victims;
@@ -233,7 +235,7 @@ void Keyspace::EvictIfNeeded(Shard& shard) {
     victims.clear();
     for (auto it = map.begin(shard.hand_bucket); it != map.end(shard.hand_bucket); ++it) {
       Entry& e = it->second;
-      if (e.lsn > written) continue;  // dirty: RocksDB does not have it yet
+      if (e.lsn > clean) continue;  // dirty
       if (e.referenced) {
         e.referenced = false;
       } else {

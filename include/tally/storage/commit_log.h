@@ -1,6 +1,9 @@
-// CommitLog: the group-commit write path. Keyspace operations Append() post-image records; one
+// CommitLog: the group-commit write path. Keyspace operations Append() post-image records; the
 // commit thread takes every record queued since its last write and hands them to the
-// RecordWriter as one batch with one sync (appendfsync always), so many clients share one fsync.
+// RecordWriter as one batch. A second thread, the syncer, makes what was written durable: under
+// appendfsync always it syncs as soon as anything new was written, so that while one fsync runs
+// the next group is already being written, and every record written before an fsync started is
+// covered by it (many clients share one fsync). Under everysec it syncs once a second.
 //
 // Thread-safe. Records are written in LSN order; an LSN is assigned under the log's lock, so the
 // caller that holds a key's shard lock while appending keeps per-key order.
@@ -70,6 +73,8 @@ class CommitLog {
 
   // Highest LSN whose record RocksDB has (in its memtable and the OS's copy of its WAL).
   Lsn written_lsn() const { return written_lsn_.load(std::memory_order_acquire); }
+  // Highest LSN known to be on stable storage.
+  Lsn durable_lsn() const { return durable_lsn_.load(std::memory_order_acquire); }
   // Highest LSN handed out so far.
   Lsn last_lsn() const;
 
@@ -86,6 +91,7 @@ class CommitLog {
     std::function<void(Status)> done;
   };
   void Run();
+  void RunSyncer();
   void SyncNow();
   void Fail(const Status& st);
   void NotifyWaiters();
@@ -107,8 +113,13 @@ class CommitLog {
   Status failure_ GUARDED_BY(mu_);
   std::vector<uint32_t> fsync_usec_ GUARDED_BY(mu_);  // ring of recent sync latencies
   size_t fsync_pos_ GUARDED_BY(mu_) = 0;
-  std::chrono::steady_clock::time_point last_sync_;  // commit thread only
+  // The syncer's state.
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool writer_done_ GUARDED_BY(sync_mu_) = false;
+  std::chrono::steady_clock::time_point last_sync_;  // syncer only
   std::thread thread_;
+  std::thread syncer_;
 };
 
 }  // namespace tally
