@@ -102,6 +102,15 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
 }
 
 void CommandTable::Dispatch(CommandContext& ctx) const {
+  ctx.table = this;
+  // Inside MULTI, a command rejected here makes EXEC fail with EXECABORT (flagTransaction).
+  struct FlagOnReject {
+    Session& s;
+    bool ok = false;
+    ~FlagOnReject() {
+      if (!ok && s.in_multi) s.multi_aborted = true;
+    }
+  } flag{ctx.session};
   std::string_view name = ctx.args[0];
   if (EqualsIgnoreCase(name, "host:") || EqualsIgnoreCase(name, "post")) {
     spdlog::warn(
@@ -138,7 +147,13 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
     ctx.reply.Error(errors::kNoAuth);
     return;
   }
+  flag.ok = true;
   ctx.session.last_command.store(spec->name.c_str(), std::memory_order_relaxed);
+  if (ctx.session.in_multi && !(spec->flags & kCmdNoQueue)) {
+    ctx.session.queued.emplace_back(ctx.args.begin(), ctx.args.end());
+    ctx.reply.SimpleString("QUEUED");
+    return;
+  }
   spec->handler(ctx);
 }
 
@@ -148,6 +163,8 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterKeyspaceCommands(table.get());
   RegisterConnectionCommands(table.get());
   RegisterServerCommands(table.get());
+  RegisterExpireCommands(table.get());
+  RegisterTransactionCommands(table.get());
   return table;
 }
 

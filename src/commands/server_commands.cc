@@ -116,23 +116,18 @@ void ReplyCommandDocs(ReplyWriter& r, const CommandSpec& c) {
   }
 }
 
-const CommandTable& Table() {
-  static const std::unique_ptr<CommandTable> table = BuildCommandTable();
-  return *table;
-}
-
 void CommandCommand(CommandContext& ctx) {
-  const auto& all = Table().all();
+  const auto& all = ctx.table->all();
   ctx.reply.ArrayHeader(all.size());
   for (const auto& c : all) ReplyCommandInfo(ctx.reply, *c);
 }
 
 void CommandCountCommand(CommandContext& ctx) {
-  ctx.reply.Integer(static_cast<int64_t>(Table().all().size()));
+  ctx.reply.Integer(static_cast<int64_t>(ctx.table->all().size()));
 }
 
 void CommandListCommand(CommandContext& ctx) {
-  const auto& all = Table().all();
+  const auto& all = ctx.table->all();
   ctx.reply.ArrayHeader(all.size());
   for (const auto& c : all) ctx.reply.Bulk(c->name);
 }
@@ -141,7 +136,7 @@ void CommandInfoCommand(CommandContext& ctx) {
   if (ctx.args.size() == 2) return CommandCommand(ctx);
   ctx.reply.ArrayHeader(ctx.args.size() - 2);
   for (size_t i = 2; i < ctx.args.size(); ++i) {
-    const CommandSpec* c = Table().Find(ctx.args[i]);
+    const CommandSpec* c = ctx.table->Find(ctx.args[i]);
     if (c == nullptr) {
       ctx.reply.NullArray();
     } else {
@@ -153,10 +148,10 @@ void CommandInfoCommand(CommandContext& ctx) {
 void CommandDocsCommand(CommandContext& ctx) {
   std::vector<const CommandSpec*> specs;
   if (ctx.args.size() == 2) {
-    for (const auto& c : Table().all()) specs.push_back(c.get());
+    for (const auto& c : ctx.table->all()) specs.push_back(c.get());
   } else {
     for (size_t i = 2; i < ctx.args.size(); ++i)
-      if (const CommandSpec* c = Table().Find(ctx.args[i])) specs.push_back(c);
+      if (const CommandSpec* c = ctx.table->Find(ctx.args[i])) specs.push_back(c);
   }
   ctx.reply.MapHeader(specs.size());
   for (const CommandSpec* c : specs) {

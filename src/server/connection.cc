@@ -93,6 +93,7 @@ asio::awaitable<void> Connection::Run() {
     }
     if (!co_await ProcessInput()) break;
   }
+  ResetTransaction(session_, server_.keyspace());  // releases its WATCHes
   std::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);

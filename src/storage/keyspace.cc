@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <unordered_map>
 
@@ -29,7 +30,13 @@ struct Keyspace::Entry {
   Lsn lsn = 0;  // the last record for this key; 0 if loaded from the store
   bool present = false;
   bool referenced = true;
+  uint32_t pins = 0;  // WATCHes: a pinned entry is never evicted
 };
+
+namespace {
+// The AtomicScope the calling thread is in, if any.
+thread_local Keyspace::AtomicScope* tls_scope = nullptr;
+}  // namespace
 
 struct Keyspace::Shard {
   std::mutex mu;
@@ -49,12 +56,14 @@ Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
   keys_.reset(new std::atomic<int64_t>[options_.databases]);
   expires_.reset(new std::atomic<int64_t>[options_.databases]);
   flush_lsn_.reset(new std::atomic<Lsn>[options_.databases]);
+  flush_epoch_.reset(new std::atomic<uint64_t>[options_.databases]);
   for (int db = 0; db < options_.databases; ++db) {
     KeyCounts c =
         db < static_cast<int>(store_->counts().size()) ? store_->counts()[db] : KeyCounts{};
     keys_[db] = c.keys;
     expires_[db] = c.expires;
     flush_lsn_[db] = 0;
+    flush_epoch_[db] = 0;
   }
 }
 
@@ -71,8 +80,10 @@ KeyCounts Keyspace::Counts(DbIndex db) const {
 
 size_t Keyspace::table_bytes() const {
   size_t total = 0;
+  const bool locked = tls_scope != nullptr && tls_scope->keyspace_ == this;
   for (const auto& s : shards_) {
-    std::lock_guard<std::mutex> l(s->mu);
+    std::unique_lock<std::mutex> l(s->mu, std::defer_lock);
+    if (!locked) l.lock();
     total += s->bytes;
   }
   return total;
@@ -92,7 +103,9 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
     Entry e;
     Lsn flush = flush_lsn_[db].load(std::memory_order_acquire);
     if (flush != 0 && flush > log_->written_lsn()) {
-      e.lsn = flush;  // the store still holds keys a pending FLUSH removes: the key is absent
+      // The store still holds keys a pending FLUSH removes: the key is absent, as of the flush
+      // (whose LSN a transaction still collecting its records does not know yet).
+      e.lsn = flush == std::numeric_limits<Lsn>::max() ? 0 : flush;
     } else {
       auto stored = store_->Get(db, key);
       if (!stored.ok()) return stored.status();
@@ -138,9 +151,12 @@ StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> key
   std::vector<size_t> order = shard_ids;
   std::sort(order.begin(), order.end());
   order.erase(std::unique(order.begin(), order.end()), order.end());
+  AtomicScope* scope = (tls_scope != nullptr && tls_scope->keyspace_ == this) ? tls_scope : nullptr;
   std::vector<std::unique_lock<std::mutex>> locks;
-  locks.reserve(order.size());
-  for (size_t id : order) locks.emplace_back(shards_[id]->mu);
+  if (scope == nullptr) {
+    locks.reserve(order.size());
+    for (size_t id : order) locks.emplace_back(shards_[id]->mu);
+  }
 
   const int64_t now = NowMs();
   Lsn barrier = 0;
@@ -202,6 +218,13 @@ StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> key
       records.push_back(std::move(r));
     }
   }
+  if (scope != nullptr) {
+    // Inside a transaction: the scope appends everything at once and marks the entries then.
+    for (auto& r : records) scope->records_.push_back(std::move(r));
+    scope->observed_ = std::max(scope->observed_, barrier);
+    if (!st.ok()) return st;
+    return barrier;
+  }
   if (!records.empty()) {
     // Lazy-expiry deletes are appended even when fn failed: they already changed the table.
     Lsn lsn = log_->Append(std::move(records));
@@ -235,7 +258,7 @@ void Keyspace::EvictIfNeeded(Shard& shard) {
     victims.clear();
     for (auto it = map.begin(shard.hand_bucket); it != map.end(shard.hand_bucket); ++it) {
       Entry& e = it->second;
-      if (e.lsn > clean) continue;  // dirty
+      if (e.lsn > clean || e.pins > 0) continue;  // dirty, or WATCHed
       if (e.referenced) {
         e.referenced = false;
       } else {
@@ -254,8 +277,11 @@ void Keyspace::EvictIfNeeded(Shard& shard) {
 
 StatusOr<Lsn> Keyspace::FlushDb(DbIndex db) {
   if (!log_->healthy()) return log_->failure();
+  AtomicScope* scope = (tls_scope != nullptr && tls_scope->keyspace_ == this) ? tls_scope : nullptr;
   std::vector<std::unique_lock<std::mutex>> locks;
-  for (auto& s : shards_) locks.emplace_back(s->mu);
+  if (scope == nullptr)
+    for (auto& s : shards_) locks.emplace_back(s->mu);
+  flush_epoch_[db].fetch_add(1);
   for (auto& s : shards_) {
     for (auto& [k, e] : s->dbs[db]) s->bytes -= k.size() + e.value.size() + kEntryOverhead;
     s->dbs[db].clear();
@@ -265,6 +291,12 @@ StatusOr<Lsn> Keyspace::FlushDb(DbIndex db) {
   r.db = db;
   keys_[db] = 0;
   expires_[db] = 0;
+  if (scope != nullptr) {
+    // Until the group is appended, the store still has the old keys: hide them now.
+    flush_lsn_[db].store(std::numeric_limits<Lsn>::max(), std::memory_order_release);
+    scope->records_.push_back(std::move(r));
+    return Lsn{0};
+  }
   Lsn lsn = log_->Append(std::move(r));
   flush_lsn_[db].store(lsn, std::memory_order_release);
   return lsn;
@@ -272,8 +304,11 @@ StatusOr<Lsn> Keyspace::FlushDb(DbIndex db) {
 
 StatusOr<Lsn> Keyspace::FlushAll() {
   if (!log_->healthy()) return log_->failure();
+  AtomicScope* scope = (tls_scope != nullptr && tls_scope->keyspace_ == this) ? tls_scope : nullptr;
   std::vector<std::unique_lock<std::mutex>> locks;
-  for (auto& s : shards_) locks.emplace_back(s->mu);
+  if (scope == nullptr)
+    for (auto& s : shards_) locks.emplace_back(s->mu);
+  for (int db = 0; db < options_.databases; ++db) flush_epoch_[db].fetch_add(1);
   for (auto& s : shards_) {
     for (auto& map : s->dbs) map.clear();
     s->bytes = 0;
@@ -285,9 +320,88 @@ StatusOr<Lsn> Keyspace::FlushAll() {
     keys_[db] = 0;
     expires_[db] = 0;
   }
+  if (scope != nullptr) {
+    for (int db = 0; db < options_.databases; ++db)
+      flush_lsn_[db].store(std::numeric_limits<Lsn>::max(), std::memory_order_release);
+    scope->records_.push_back(std::move(r));
+    return Lsn{0};
+  }
   Lsn lsn = log_->Append(std::move(r));
   for (int db = 0; db < options_.databases; ++db) flush_lsn_[db].store(lsn);
   return lsn;
+}
+
+Keyspace::AtomicScope::AtomicScope(Keyspace* keyspace) : keyspace_(keyspace) {
+  for (auto& s : keyspace_->shards_) locks_.emplace_back(s->mu);
+  tls_scope = this;
+}
+
+Keyspace::AtomicScope::~AtomicScope() {
+  if (!committed_) Commit();
+}
+
+Lsn Keyspace::AtomicScope::Commit() {
+  committed_ = true;
+  tls_scope = nullptr;
+  Lsn lsn = observed_;
+  if (!records_.empty()) {
+    // Mark every entry the group touched with the group's LSN, then let others in.
+    std::vector<std::pair<DbIndex, std::string>> touched;
+    bool flushed = false;
+    for (const Record& r : records_) {
+      if (r.kind == Record::Kind::kPut || r.kind == Record::Kind::kDelete) {
+        touched.emplace_back(r.db, r.key);
+      } else {
+        flushed = true;
+      }
+    }
+    Lsn last = keyspace_->log_->Append(std::move(records_));
+    for (const auto& [db, key] : touched) {
+      auto& map = keyspace_->shards_[keyspace_->ShardOf(key)]->dbs[db];
+      auto it = map.find(key);
+      if (it != map.end()) it->second.lsn = std::max(it->second.lsn, last);
+    }
+    if (flushed) {
+      for (int db = 0; db < keyspace_->options_.databases; ++db) {
+        if (keyspace_->flush_lsn_[db].load() == std::numeric_limits<Lsn>::max())
+          keyspace_->flush_lsn_[db].store(last, std::memory_order_release);
+      }
+    }
+    lsn = std::max(lsn, last);
+  }
+  locks_.clear();
+  return lsn;
+}
+
+StatusOr<Keyspace::WatchToken> Keyspace::Watch(DbIndex db, std::string_view key) {
+  Shard& shard = *shards_[ShardOf(key)];
+  std::lock_guard<std::mutex> l(shard.mu);
+  Lsn barrier = 0;
+  std::vector<Record> records;
+  auto e = Lookup(shard, db, key, NowMs(), &barrier, &records);
+  if (!e.ok()) return e.status();
+  if (!records.empty()) (*e)->lsn = log_->Append(std::move(records));  // lazily expired
+  (*e)->pins++;
+  return WatchToken{db, std::string(key), (*e)->lsn, flush_epoch_[db].load()};
+}
+
+bool Keyspace::Changed(const WatchToken& token) {
+  if (flush_epoch_[token.db].load() != token.flush_epoch) return true;
+  auto& map = shards_[ShardOf(token.key)]->dbs[token.db];
+  auto it = map.find(token.key);
+  if (it == map.end()) return true;
+  const Entry& e = it->second;
+  // A key that expired since WATCH counts as changed, as in Redis.
+  bool expired = e.present && e.expire_at_ms != 0 && e.expire_at_ms <= NowMs();
+  return e.lsn != token.lsn || expired;
+}
+
+void Keyspace::Unwatch(const WatchToken& token) {
+  Shard& shard = *shards_[ShardOf(token.key)];
+  std::unique_lock<std::mutex> l(shard.mu, std::defer_lock);
+  if (tls_scope == nullptr || tls_scope->keyspace_ != this) l.lock();
+  auto it = shard.dbs[token.db].find(token.key);
+  if (it != shard.dbs[token.db].end() && it->second.pins > 0) it->second.pins--;
 }
 
 }  // namespace tally

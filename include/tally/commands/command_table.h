@@ -29,6 +29,7 @@ struct CommandContext {
   ReplyWriter& reply;
   ServerContext& server;
   Lsn barrier = 0;  // the reply may not be sent before this LSN is acknowledged
+  const class CommandTable* table = nullptr;  // set by Dispatch
 
   void WaitFor(Lsn lsn) {
     if (lsn > barrier) barrier = lsn;
@@ -49,6 +50,7 @@ enum CommandFlag : uint32_t {
   kCmdDenyOom = 1 << 5,
   kCmdLoading = 1 << 6,
   kCmdStale = 1 << 7,
+  kCmdNoQueue = 1 << 8,  // runs at once inside MULTI (MULTI EXEC DISCARD WATCH QUIT)
 };
 
 struct CommandSpec {
@@ -85,6 +87,11 @@ void RegisterStringCommands(CommandTable* table);
 void RegisterKeyspaceCommands(CommandTable* table);
 void RegisterConnectionCommands(CommandTable* table);
 void RegisterServerCommands(CommandTable* table);
+void RegisterExpireCommands(CommandTable* table);
+void RegisterTransactionCommands(CommandTable* table);
+
+// Drops a connection's transaction state and WATCHes (on disconnect).
+void ResetTransaction(Session& session, Keyspace& keyspace);
 
 // The full table.
 std::unique_ptr<CommandTable> BuildCommandTable();

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "tally/storage/keyspace.h"
 #include "tally/storage/types.h"
 #include "tally/util/thread_annotations.h"
 
@@ -38,6 +40,12 @@ struct Session {
   // Set by commands for the connection (owner thread only).
   bool close_after_reply = false;  // QUIT: send what is pending, then close
   bool close_now = false;          // drop the connection without a reply
+
+  // MULTI/EXEC state (owner thread only).
+  bool in_multi = false;
+  bool multi_aborted = false;  // a command failed to queue: EXEC answers EXECABORT
+  std::vector<std::vector<std::string>> queued;
+  std::vector<Keyspace::WatchToken> watches;
 };
 
 }  // namespace tally

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -98,6 +99,16 @@ class Keyspace {
   // PTTL: -2 if missing, -1 if no TTL, else remaining milliseconds (>= 0).
   StatusOr<Written<int64_t>> PTtl(DbIndex db, std::string_view key);
 
+  // EXPIRE family (expire.c expireGenericCommand): sets the key's expiry to `at_ms` if every
+  // condition in `flags` holds; a time not in the future deletes the key. Returns 1 if set (or
+  // deleted), 0 if the key is missing or a condition failed.
+  enum ExpireFlag : int { kExpireNx = 1, kExpireXx = 2, kExpireGt = 4, kExpireLt = 8 };
+  StatusOr<Written<int64_t>> Expire(DbIndex db, std::string_view key, int64_t at_ms, int flags);
+  // PERSIST: 1 if a TTL was removed.
+  StatusOr<Written<int64_t>> Persist(DbIndex db, std::string_view key);
+  // The absolute expiry in ms; -1 without one, -2 if the key is missing.
+  StatusOr<Written<int64_t>> ExpireAt(DbIndex db, std::string_view key);
+
   // FLUSHDB / FLUSHALL: returns the LSN of the flush record.
   StatusOr<Lsn> FlushDb(DbIndex db);
   StatusOr<Lsn> FlushAll();
@@ -128,6 +139,40 @@ class Keyspace {
       FunctionRef<Status(std::span<const Value* const> current, std::vector<Mutation>* out)>;
   StatusOr<Lsn> Update(DbIndex db, std::span<const std::string_view> keys, UpdateFn fn);
 
+  // Transactions (MULTI/EXEC). While an AtomicScope lives, the calling thread holds every shard:
+  // no other thread's operation runs, and this thread's operations collect their records, which
+  // Commit() appends as one group (one atomic RocksDB batch, one durability wait).
+  class AtomicScope {
+   public:
+    explicit AtomicScope(Keyspace* keyspace);
+    ~AtomicScope();  // commits if Commit() was not called
+    AtomicScope(const AtomicScope&) = delete;
+    AtomicScope& operator=(const AtomicScope&) = delete;
+    // Appends the collected records; returns the LSN to wait for (0 if nothing was written).
+    Lsn Commit();
+
+   private:
+    friend class Keyspace;
+    Keyspace* keyspace_;
+    std::vector<std::unique_lock<std::mutex>> locks_;
+    std::vector<Record> records_;
+    Lsn observed_ = 0;
+    bool committed_ = false;
+  };
+
+  // WATCH: what EXEC compares. The watched entry stays in memory until Unwatch().
+  struct WatchToken {
+    DbIndex db = 0;
+    std::string key;
+    Lsn lsn = 0;
+    uint64_t flush_epoch = 0;
+  };
+  StatusOr<WatchToken> Watch(DbIndex db, std::string_view key);
+  // True if the key changed (written, deleted, expired, flushed) since Watch().
+  // REQUIRES: inside an AtomicScope of this thread.
+  bool Changed(const WatchToken& token);
+  void Unwatch(const WatchToken& token);
+
  private:
   struct Shard;
   struct Entry;
@@ -147,6 +192,7 @@ class Keyspace {
   // a table miss in that database means "absent" (RocksDB still has the old keys).
   std::unique_ptr<std::atomic<Lsn>[]> flush_lsn_;
   std::atomic<uint64_t> expired_keys_{0};
+  std::unique_ptr<std::atomic<uint64_t>[]> flush_epoch_;  // bumped by FLUSHDB/FLUSHALL
 };
 
 }  // namespace tally
