@@ -192,6 +192,8 @@ def test_command_sequences(rp, tp):
     for name, seq in SEQUENCES.items():
         data = encode("FLUSHALL") + b"".join(encode(*cmd) for cmd in seq)
         compare(rp, tp, data, name)
+        if name == "transactions":
+            continue  # stateful: only meaningful as a whole
         # Each command also on its own, so that one difference is named precisely.
         exchange(rp, encode("FLUSHALL"))
         exchange(tp, encode("FLUSHALL"))
