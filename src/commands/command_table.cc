@@ -165,6 +165,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterServerCommands(table.get());
   RegisterExpireCommands(table.get());
   RegisterTransactionCommands(table.get());
+  RegisterScanCommands(table.get());
   return table;
 }
 

@@ -74,12 +74,74 @@ void FlushAllCommand(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
+
+// Parses a database number as SELECT does (getIntFromObjectOrReply, then the range).
+std::optional<DbIndex> ParseDb(CommandContext& ctx, std::string_view arg) {
+  auto id = ParseInt64(arg);
+  if (!id || *id < INT_MIN || *id > INT_MAX) {
+    ctx.reply.Error(errors::kNotInteger);
+    return std::nullopt;
+  }
+  if (*id < 0 || *id >= ctx.keyspace().databases()) {
+    ctx.reply.Error(errors::kDbIndexOutOfRange);
+    return std::nullopt;
+  }
+  return static_cast<DbIndex>(*id);
+}
+
+constexpr const char* kSameObject = "source and destination objects are the same";
+
+void RenameGeneric(CommandContext& ctx, bool nx) {
+  auto r = ctx.keyspace().Rename(ctx.db(), ctx.args[1], ctx.args[2], nx);
+  if (!r.ok()) {
+    if (r.status().code() == Status::Code::kNoSuchKey) return ctx.reply.Error("no such key");
+    return ReplyError(ctx.reply, r.status());
+  }
+  ctx.WaitFor(r->lsn);
+  if (nx) return ctx.reply.Integer(r->value ? 1 : 0);
+  ctx.reply.Ok();
+}
+void RenameCommand(CommandContext& ctx) { RenameGeneric(ctx, false); }
+void RenameNxCommand(CommandContext& ctx) { RenameGeneric(ctx, true); }
+
+void CopyCommand(CommandContext& ctx) {
+  DbIndex to_db = ctx.db();
+  bool replace = false;
+  for (size_t j = 3; j < ctx.args.size(); ++j) {
+    if (EqualsIgnoreCase(ctx.args[j], "replace")) {
+      replace = true;
+    } else if (EqualsIgnoreCase(ctx.args[j], "db") && j + 1 < ctx.args.size()) {
+      auto id = ParseInt64(ctx.args[j + 1]);
+      if (!id) return ctx.reply.Error(errors::kNotInteger);
+      if (*id < 0 || *id >= ctx.keyspace().databases())
+        return ctx.reply.Error(errors::kDbIndexOutOfRange);
+      to_db = static_cast<DbIndex>(*id);
+      ++j;
+    } else {
+      return ctx.reply.Error(errors::kSyntax);
+    }
+  }
+  if (to_db == ctx.db() && ctx.args[1] == ctx.args[2]) return ctx.reply.Error(kSameObject);
+  auto r = ctx.keyspace().Copy(ctx.db(), ctx.args[1], to_db, ctx.args[2], replace);
+  if (!r.ok()) return ReplyError(ctx.reply, r.status());
+  ctx.WaitFor(r->lsn);
+  ctx.reply.Integer(r->value ? 1 : 0);
+}
+
+void MoveCommand(CommandContext& ctx) {
+  auto to_db = ParseDb(ctx, ctx.args[2]);
+  if (!to_db) return;
+  if (*to_db == ctx.db()) return ctx.reply.Error(kSameObject);
+  auto r = ctx.keyspace().Move(ctx.db(), ctx.args[1], *to_db);
+  if (!r.ok()) return ReplyError(ctx.reply, r.status());
+  ctx.WaitFor(r->lsn);
+  ctx.reply.Integer(r->value ? 1 : 0);
+}
+
 void SelectCommand(CommandContext& ctx) {
-  auto id = ParseInt64(ctx.args[1]);
-  if (!id || *id < INT_MIN || *id > INT_MAX) return ctx.reply.Error(errors::kNotInteger);
-  if (*id < 0 || *id >= ctx.keyspace().databases())
-    return ctx.reply.Error(errors::kDbIndexOutOfRange);
-  ctx.session.db.store(static_cast<int>(*id), std::memory_order_relaxed);
+  auto db = ParseDb(ctx, ctx.args[1]);
+  if (!db) return;
+  ctx.session.db.store(*db, std::memory_order_relaxed);
   ctx.reply.Ok();
 }
 
@@ -122,6 +184,13 @@ void RegisterKeyspaceCommands(CommandTable* t) {
                   "Remove all keys from the current database"));
   t->Register(Cmd("flushall", -1, kCmdWrite, 0, 0, FlushAllCommand, "server",
                   "Remove all keys from all databases"));
+  t->Register(Cmd("rename", 3, kCmdWrite, 1, 2, RenameCommand, "generic", "Rename a key"));
+  t->Register(Cmd("renamenx", 3, kCmdWrite | kCmdFast, 1, 2, RenameNxCommand, "generic",
+                  "Rename a key, only if the new key does not exist"));
+  t->Register(Cmd("copy", -3, kCmdWrite | kCmdDenyOom, 1, 2, CopyCommand, "generic",
+                  "Copy a key", "6.2.0"));
+  t->Register(Cmd("move", 3, kCmdWrite | kCmdFast, 1, 1, MoveCommand, "generic",
+                  "Move a key to another database"));
   t->Register(Cmd("select", 2, kCmdFast | kCmdLoading | kCmdStale, 0, 0, SelectCommand,
                   "connection", "Change the selected database for the current connection"));
 }

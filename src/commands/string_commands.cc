@@ -258,6 +258,27 @@ void IncrByFloatCommand(CommandContext& ctx) {
   ctx.reply.Bulk(r->value);
 }
 
+void SetRangeCommand(CommandContext& ctx) {
+  auto offset = ParseInt64(ctx.args[2]);
+  if (!offset) return ctx.reply.Error(errors::kNotInteger);
+  if (*offset < 0) return ctx.reply.Error("offset is out of range");
+  auto r = ctx.keyspace().SetRange(ctx.db(), ctx.args[1], *offset, ctx.args[3],
+                                   ctx.server.config().Int(Opt::kProtoMaxBulkLen));
+  if (!r.ok()) return ReplyError(ctx.reply, r.status());
+  ctx.WaitFor(r->lsn);
+  ctx.reply.Integer(r->value);
+}
+
+void GetRangeCommand(CommandContext& ctx) {
+  auto start = ParseInt64(ctx.args[2]);
+  auto end = ParseInt64(ctx.args[3]);
+  if (!start || !end) return ctx.reply.Error(errors::kNotInteger);
+  auto r = ctx.keyspace().GetRange(ctx.db(), ctx.args[1], *start, *end);
+  if (!r.ok()) return ReplyError(ctx.reply, r.status());
+  ctx.WaitFor(r->lsn);
+  ctx.reply.Bulk(r->value);
+}
+
 CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last, int step,
                 CommandHandler handler, const char* summary, const char* since = "1.0.0") {
   CommandSpec s;
@@ -281,6 +302,12 @@ void RegisterStringCommands(CommandTable* t) {
   constexpr uint32_t kWF = kW | kCmdFast;
   constexpr uint32_t kRF = kCmdReadonly | kCmdFast;
   t->Register(Cmd("get", 2, kRF, 1, 1, 1, GetCommand, "Get the value of a key"));
+  t->Register(Cmd("setrange", 4, kW, 1, 1, 1, SetRangeCommand,
+                  "Overwrite part of a string at key starting at the specified offset", "2.2.0"));
+  t->Register(Cmd("getrange", 4, kCmdReadonly, 1, 1, 1, GetRangeCommand,
+                  "Get a substring of the string stored at a key", "2.4.0"));
+  t->Register(Cmd("substr", 4, kCmdReadonly, 1, 1, 1, GetRangeCommand,
+                  "Get a substring of the string stored at a key", "1.0.0"));
   t->Register(Cmd("set", -3, kW, 1, 1, 1, SetCommand, "Set the string value of a key"));
   t->Register(Cmd("setnx", 3, kWF, 1, 1, 1, SetNxCommand,
                   "Set the value of a key, only if the key does not exist"));

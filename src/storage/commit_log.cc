@@ -36,6 +36,7 @@ Status CommitLog::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  written_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   {
     std::lock_guard<std::mutex> l(sync_mu_);
@@ -72,6 +73,13 @@ Lsn CommitLog::Append(std::vector<Record> records) {
 Lsn CommitLog::last_lsn() const {
   std::lock_guard<std::mutex> l(mu_);
   return next_lsn_ - 1;
+}
+
+Status CommitLog::WaitWritten(Lsn lsn) {
+  std::unique_lock<std::mutex> l(mu_);
+  written_cv_.wait(l, [&] { return written_lsn_.load() >= lsn || !failure_.ok() || stopping_; });
+  if (!failure_.ok()) return failure_;
+  return written_lsn_.load() >= lsn ? Status::OK() : Status::Shutdown();
 }
 
 Status CommitLog::failure() const {
@@ -124,6 +132,7 @@ void CommitLog::Fail(const Status& st) {
     if (failure_.ok()) failure_ = Status::LogFailed(st.ToString());
   }
   failed_.store(true, std::memory_order_release);
+  written_cv_.notify_all();
   spdlog::error(
       "Write-ahead log failed: {}. No write at or after this point will be acknowledged; "
       "writes are refused until tallyd is restarted on a healthy disk.",
@@ -179,6 +188,10 @@ void CommitLog::Run() {
         written_lsn_.store(batch.back().lsn, std::memory_order_release);
         { std::lock_guard<std::mutex> l(sync_mu_); }  // the syncer is waiting or will see it
         sync_cv_.notify_one();
+        {
+          std::lock_guard<std::mutex> l(mu_);
+        }
+        written_cv_.notify_all();
         if (policy() != FsyncPolicy::kAlways) NotifyWaiters();
       }
     }

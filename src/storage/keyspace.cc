@@ -144,10 +144,17 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
 }
 
 StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> keys, UpdateFn fn) {
+  std::vector<KeyRef> refs;
+  refs.reserve(keys.size());
+  for (auto k : keys) refs.push_back(KeyRef{db, k});
+  return Update(refs, fn);
+}
+
+StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
   // Lock every shard involved, in index order (no deadlock between multi-key operations).
   std::vector<size_t> shard_ids;
   shard_ids.reserve(keys.size());
-  for (auto k : keys) shard_ids.push_back(ShardOf(k));
+  for (const KeyRef& k : keys) shard_ids.push_back(ShardOf(k.key));
   std::vector<size_t> order = shard_ids;
   std::sort(order.begin(), order.end());
   order.erase(std::unique(order.begin(), order.end()), order.end());
@@ -165,7 +172,7 @@ StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> key
   std::vector<Value> values(keys.size());
   std::vector<const Value*> current(keys.size(), nullptr);
   for (size_t i = 0; i < keys.size(); ++i) {
-    auto e = Lookup(*shards_[shard_ids[i]], db, keys[i], now, &barrier, &records);
+    auto e = Lookup(*shards_[shard_ids[i]], keys[i].db, keys[i].key, now, &barrier, &records);
     if (!e.ok()) return e.status();
     entries[i] = *e;
   }
@@ -191,8 +198,8 @@ StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> key
       Shard& shard = *shards_[shard_ids[i]];
       if (m.op == Mutation::Op::kKeep || (m.op == Mutation::Op::kDelete && !e.present)) continue;
       Record r;
-      r.db = db;
-      r.key.assign(keys[i]);
+      r.db = keys[i].db;
+      r.key.assign(keys[i].key);
       const int had_expire = (e.present && e.expire_at_ms != 0) ? 1 : 0;
       if (m.op == Mutation::Op::kPut) {
         r.kind = Record::Kind::kPut;
@@ -214,7 +221,7 @@ StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> key
         e.expire_at_ms = 0;
         e.present = false;
       }
-      CountDelta(db, r.keys_delta, r.expires_delta);
+      CountDelta(r.db, r.keys_delta, r.expires_delta);
       records.push_back(std::move(r));
     }
   }

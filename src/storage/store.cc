@@ -182,11 +182,13 @@ Status Store::Close() {
   return st.ok() ? close : st;
 }
 
-Status Store::ForEach(DbIndex db,
+Status Store::ForEach(DbIndex db, std::string_view after,
                       const std::function<bool(std::string_view, std::string_view)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), data_cf_));
-  std::string prefix(1, static_cast<char>(db));
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
+  std::string start = DataKey(db, after);
+  it->Seek(start);
+  if (!after.empty() && it->Valid() && it->key() == rocksdb::Slice(start)) it->Next();
+  for (; it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     if (k.size() < 1 || static_cast<uint8_t>(k[0]) != db) break;
     if (!fn(std::string_view(k.data() + 1, k.size() - 1),

@@ -103,6 +103,27 @@ SEQUENCES = {
         ["SET", "s", "1"], ["EXPIRE", "s", "100"], ["INCR", "s"], ["TTL", "s"],
         ["APPEND", "s", "0"], ["TTL", "s"], ["INCRBYFLOAT", "s", "1"], ["TTL", "s"],
     ],
+    "keys": [
+        ["SET", "a", "1"], ["SET", "b", "2", "EX", "100"], ["RENAME", "a", "c"], ["GET", "c"],
+        ["EXISTS", "a"], ["RENAME", "nokey", "x"], ["RENAME", "c", "c"], ["RENAMENX", "c", "c"],
+        ["RENAMENX", "c", "b"], ["RENAMENX", "b", "d"], ["TTL", "d"], ["RENAME", "d", "c"],
+        ["TTL", "c"], ["GET", "c"], ["COPY", "c", "e"], ["TTL", "e"], ["COPY", "c", "e"],
+        ["COPY", "c", "e", "REPLACE"], ["COPY", "c", "c"], ["COPY", "nokey", "z"],
+        ["COPY", "c", "f", "DB", "1"], ["COPY", "c", "f", "DB", "16"], ["COPY", "c", "f", "DB", "x"],
+        ["COPY", "c", "f", "FOO"], ["COPY", "c", "c", "DB", "1"], ["SELECT", "1"], ["GET", "f"],
+        ["GET", "c"], ["SELECT", "0"], ["MOVE", "c", "1"], ["MOVE", "e", "1"], ["MOVE", "e", "0"],
+        ["MOVE", "e", "99"], ["MOVE", "e", "x"], ["MOVE", "nokey", "1"], ["EXISTS", "c", "e"],
+        ["KEYS", "e"], ["KEYS", "nomatch*"], ["KEYS", "[a-c]"], ["RANDOMKEY"], ["DEL", "e"],
+        ["SELECT", "2"], ["RANDOMKEY"], ["SELECT", "0"], ["SCAN", "x"], ["SCAN", "0", "COUNT", "0"],
+        ["SCAN", "0", "COUNT", "x"], ["SCAN", "0", "FOO", "bar"], ["SCAN", "0", "MATCH"],
+        ["SETRANGE", "s", "0", "hello"], ["SETRANGE", "s", "6", "world"], ["GET", "s"],
+        ["SETRANGE", "s", "-1", "x"], ["SETRANGE", "s", "x", "x"], ["SETRANGE", "nos", "0", ""],
+        ["SETRANGE", "s", "100", ""], ["SETRANGE", "s", "536870910", "abc"],
+        ["GETRANGE", "s", "0", "4"], ["GETRANGE", "s", "-5", "-1"], ["GETRANGE", "s", "5", "2"],
+        ["GETRANGE", "s", "-1", "-5"], ["GETRANGE", "s", "0", "-100"], ["GETRANGE", "s", "0", "1000"],
+        ["GETRANGE", "nokey", "0", "1"], ["GETRANGE", "s", "x", "1"], ["SUBSTR", "s", "1", "3"],
+        ["SET", "ttl", "v", "EX", "100"], ["SETRANGE", "ttl", "1", "x"], ["TTL", "ttl"],
+    ],
     "transactions": [
         ["MULTI"], ["INCR", "a"], ["INCR", "a"], ["GET", "a"], ["EXEC"],
         ["EXEC"], ["DISCARD"], ["MULTI"], ["MULTI"], ["SET", "b", "1"], ["DISCARD"], ["GET", "b"],
@@ -202,6 +223,28 @@ def test_command_sequences(rp, tp):
 
 
 @with_servers
+def test_scan_and_keys_return_the_same_keys(rp, tp):
+    import redis
+    results = []
+    for port in (rp, tp):
+        r = redis.Redis(port=port)
+        r.flushall()
+        for i in range(250):
+            r.set(f"user:{i}", i)
+            r.set(f"other:{i}", i)
+        r.set("gone", 1, px=1)
+        import time
+        time.sleep(0.01)
+        scanned = list(r.scan_iter(count=7))
+        matched = list(r.scan_iter(match="user:1*", count=50))
+        typed = list(r.scan_iter(_type="string", count=1000))
+        results.append((sorted(scanned), sorted(matched), sorted(typed),
+                        sorted(r.keys("user:2?")), r.randomkey() is not None))
+    assert results[0] == results[1]
+    assert len(results[0][0]) == 500 and len(set(results[0][0])) == 500
+
+
+@with_servers
 def test_raw_protocol_cases(rp, tp):
     for name, data in RAW:
         exchange(rp, encode("FLUSHALL"))
@@ -262,5 +305,6 @@ def test_maxclients():
 
 
 if __name__ == "__main__":
-    run_tests([test_command_sequences, test_raw_protocol_cases, test_fragmented_pipeline,
+    run_tests([test_command_sequences, test_scan_and_keys_return_the_same_keys,
+               test_raw_protocol_cases, test_fragmented_pipeline,
                test_requirepass_and_unauthenticated_limits, test_maxclients])

@@ -89,6 +89,7 @@ void RegisterConnectionCommands(CommandTable* table);
 void RegisterServerCommands(CommandTable* table);
 void RegisterExpireCommands(CommandTable* table);
 void RegisterTransactionCommands(CommandTable* table);
+void RegisterScanCommands(CommandTable* table);
 
 // Drops a connection's transaction state and WATCHes (on disconnect).
 void ResetTransaction(Session& session, Keyspace& keyspace);

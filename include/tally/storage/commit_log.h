@@ -77,6 +77,9 @@ class CommitLog {
   Lsn durable_lsn() const { return durable_lsn_.load(std::memory_order_acquire); }
   // Highest LSN handed out so far.
   Lsn last_lsn() const;
+  // Blocks until written_lsn() >= lsn or the log has failed. For rare whole-keyspace reads
+  // (KEYS, SCAN) that read RocksDB directly; must not be called by the commit thread.
+  Status WaitWritten(Lsn lsn);
 
   void set_policy(FsyncPolicy p) { policy_.store(p, std::memory_order_relaxed); }
   FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
@@ -106,6 +109,7 @@ class CommitLog {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable written_cv_;
   Lsn next_lsn_ GUARDED_BY(mu_);
   std::vector<Record> queue_ GUARDED_BY(mu_);
   std::vector<Waiter> waiters_ GUARDED_BY(mu_);

@@ -17,7 +17,9 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <memory>
+#include <unordered_map>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -109,6 +111,37 @@ class Keyspace {
   // The absolute expiry in ms; -1 without one, -2 if the key is missing.
   StatusOr<Written<int64_t>> ExpireAt(DbIndex db, std::string_view key);
 
+  // SCAN: up to `count` live keys of `db` after `after` in key order (all if count is 0).
+  // `done` is true when the iteration reached the end. Blocks until every write made before
+  // the call is in RocksDB (rare whole-keyspace reads read RocksDB directly).
+  struct ScanResult {
+    std::vector<std::string> keys;
+    bool done = false;
+  };
+  StatusOr<Written<ScanResult>> Scan(DbIndex db, std::string_view after, size_t count);
+  // RANDOMKEY: a live key, or nullopt if the database is empty.
+  StatusOr<Written<std::optional<std::string>>> RandomKey(DbIndex db);
+  // SCAN cursors: an integer standing for "after this key" (Redis cursors are integers).
+  // 0 is the start; an unknown or forgotten cursor starts over (SCAN may repeat keys).
+  uint64_t SaveCursor(std::string key);
+  std::string LoadCursor(uint64_t cursor);
+
+  // RENAME / RENAMENX (nx): moves the value and TTL. kNoSuchKey if `from` is missing.
+  // Returns false if nx and `to` exists.
+  StatusOr<Written<bool>> Rename(DbIndex db, std::string_view from, std::string_view to, bool nx);
+  // COPY source destination [DB to_db] [REPLACE]: false if the destination exists without
+  // REPLACE or the source is missing.
+  StatusOr<Written<bool>> Copy(DbIndex db, std::string_view from, DbIndex to_db,
+                               std::string_view to, bool replace);
+  // MOVE key db: false if the key is missing here or exists there.
+  StatusOr<Written<bool>> Move(DbIndex db, std::string_view key, DbIndex to_db);
+  // SETRANGE: the new length. kInvalidArgument past max_len.
+  StatusOr<Written<int64_t>> SetRange(DbIndex db, std::string_view key, int64_t offset,
+                                      std::string_view value, int64_t max_len);
+  // GETRANGE with Redis's index rules.
+  StatusOr<Written<std::string>> GetRange(DbIndex db, std::string_view key, int64_t start,
+                                          int64_t end);
+
   // FLUSHDB / FLUSHALL: returns the LSN of the flush record.
   StatusOr<Lsn> FlushDb(DbIndex db);
   StatusOr<Lsn> FlushAll();
@@ -138,6 +171,12 @@ class Keyspace {
   using UpdateFn =
       FunctionRef<Status(std::span<const Value* const> current, std::vector<Mutation>* out)>;
   StatusOr<Lsn> Update(DbIndex db, std::span<const std::string_view> keys, UpdateFn fn);
+  // The same over keys of several databases (MOVE, COPY ... DB).
+  struct KeyRef {
+    DbIndex db;
+    std::string_view key;
+  };
+  StatusOr<Lsn> Update(std::span<const KeyRef> keys, UpdateFn fn);
 
   // Transactions (MULTI/EXEC). While an AtomicScope lives, the calling thread holds every shard:
   // no other thread's operation runs, and this thread's operations collect their records, which
@@ -193,6 +232,10 @@ class Keyspace {
   std::unique_ptr<std::atomic<Lsn>[]> flush_lsn_;
   std::atomic<uint64_t> expired_keys_{0};
   std::unique_ptr<std::atomic<uint64_t>[]> flush_epoch_;  // bumped by FLUSHDB/FLUSHALL
+  std::mutex cursors_mu_;
+  std::unordered_map<uint64_t, std::string> cursors_;  // GUARDED_BY(cursors_mu_)
+  std::deque<uint64_t> cursor_order_;                   // oldest first
+  uint64_t next_cursor_ = 0;
 };
 
 }  // namespace tally

@@ -57,8 +57,9 @@ class Store : public RecordWriter {
   Lsn recovered_lsn() const { return recovered_lsn_; }
   const std::vector<KeyCounts>& counts() const { return counts_; }
 
-  // Calls fn(key, encoded value) for every key of `db` in key order until it returns false.
-  Status ForEach(DbIndex db,
+  // Calls fn(key, encoded value) for every key of `db` after `after` (from the first if empty),
+  // in key order, until it returns false.
+  Status ForEach(DbIndex db, std::string_view after,
                  const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
  private:

@@ -27,6 +27,7 @@ class [[nodiscard]] Status {
     kIOError,          // the disk or the OS failed
     kLogFailed,        // the write-ahead log failed earlier; writes are refused
     kShutdown,         // the server is stopping
+    kNoSuchKey,        // the key an operation needs does not exist
   };
 
   Status() = default;
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   static Status IOError(std::string msg) { return {Code::kIOError, std::move(msg)}; }
   static Status LogFailed(std::string msg) { return {Code::kLogFailed, std::move(msg)}; }
   static Status Shutdown() { return {Code::kShutdown, "server is shutting down"}; }
+  static Status NoSuchKey() { return {Code::kNoSuchKey, "no such key"}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
