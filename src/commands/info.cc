@@ -170,8 +170,10 @@ void Keyspace_(Builder& b, ServerContext& s) {
   for (int db = 0; db < ks.databases(); ++db) {
     KeyCounts c = ks.Counts(static_cast<DbIndex>(db));
     if (c.keys <= 0) continue;
+    int64_t avg_ttl = c.expires > 0 ? ks.AverageTtl(static_cast<DbIndex>(db), NowMs()) : 0;
     b.Line("db" + std::to_string(db), "keys=" + std::to_string(c.keys) +
-                                          ",expires=" + std::to_string(c.expires) + ",avg_ttl=0");
+                                          ",expires=" + std::to_string(c.expires) +
+                                          ",avg_ttl=" + std::to_string(avg_ttl));
   }
 }
 

@@ -74,7 +74,6 @@ void FlushAllCommand(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-
 // Parses a database number as SELECT does (getIntFromObjectOrReply, then the range).
 std::optional<DbIndex> ParseDb(CommandContext& ctx, std::string_view arg) {
   auto id = ParseInt64(arg);
@@ -187,8 +186,8 @@ void RegisterKeyspaceCommands(CommandTable* t) {
   t->Register(Cmd("rename", 3, kCmdWrite, 1, 2, RenameCommand, "generic", "Rename a key"));
   t->Register(Cmd("renamenx", 3, kCmdWrite | kCmdFast, 1, 2, RenameNxCommand, "generic",
                   "Rename a key, only if the new key does not exist"));
-  t->Register(Cmd("copy", -3, kCmdWrite | kCmdDenyOom, 1, 2, CopyCommand, "generic",
-                  "Copy a key", "6.2.0"));
+  t->Register(Cmd("copy", -3, kCmdWrite | kCmdDenyOom, 1, 2, CopyCommand, "generic", "Copy a key",
+                  "6.2.0"));
   t->Register(Cmd("move", 3, kCmdWrite | kCmdFast, 1, 1, MoveCommand, "generic",
                   "Move a key to another database"));
   t->Register(Cmd("select", 2, kCmdFast | kCmdLoading | kCmdStale, 0, 0, SelectCommand,

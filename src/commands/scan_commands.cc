@@ -101,7 +101,8 @@ CommandSpec Cmd(const char* name, int arity, CommandHandler handler, const char*
 void RegisterScanCommands(CommandTable* t) {
   t->Register(Cmd("keys", 2, KeysCommand, "Find all keys matching the given pattern", "1.0.0"));
   t->Register(Cmd("scan", -2, ScanCommand, "Incrementally iterate the keys space", "2.8.0"));
-  t->Register(Cmd("randomkey", 1, RandomKeyCommand, "Return a random key from the keyspace", "1.0.0"));
+  t->Register(
+      Cmd("randomkey", 1, RandomKeyCommand, "Return a random key from the keyspace", "1.0.0"));
 }
 
 }  // namespace tally

@@ -198,6 +198,19 @@ void Server::Housekeeping() {
   });
 }
 
+void Server::RunExpirer() {
+  constexpr size_t kKeysPerCycle = 1000;
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  while (!stopping()) {
+    lock.unlock();
+    size_t handled = keyspace_->ActiveExpireCycle(NowMs(), kKeysPerCycle);
+    lock.lock();
+    // A full cycle means more are due: go on at once; else wait for the next tick.
+    if (handled < kKeysPerCycle)
+      stop_cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping(); });
+  }
+}
+
 void Server::CountBytes(uint64_t in, uint64_t out) {
   if (in) net_in_.fetch_add(in, std::memory_order_relaxed);
   if (out) net_out_.fetch_add(out, std::memory_order_relaxed);
@@ -253,6 +266,7 @@ Status Server::Run() {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   for (auto& io : io_) work.emplace_back(io->get_executor());
   for (auto& io : io_) threads_.emplace_back([ctx = io.get()] { ctx->run(); });
+  expirer_ = std::thread([this] { RunExpirer(); });
   spdlog::info("tallyd {} ready: port {}, bind {}, data dir {}, appendfsync {}, io-threads {}",
                TALLY_VERSION, bound_port_, config_->Str(Opt::kBind), config_->Str(Opt::kDir),
                FsyncPolicyName(log_->policy()), io_.size());
@@ -276,6 +290,7 @@ Status Server::Run() {
   }
   for (auto& io : io_) io->stop();
   for (auto& t : threads_) t.join();
+  if (expirer_.joinable()) expirer_.join();
   {
     std::lock_guard<std::mutex> lock(clients_mu_);
     clients_.clear();

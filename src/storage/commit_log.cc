@@ -188,9 +188,7 @@ void CommitLog::Run() {
         written_lsn_.store(batch.back().lsn, std::memory_order_release);
         { std::lock_guard<std::mutex> l(sync_mu_); }  // the syncer is waiting or will see it
         sync_cv_.notify_one();
-        {
-          std::lock_guard<std::mutex> l(mu_);
-        }
+        { std::lock_guard<std::mutex> l(mu_); }
         written_cv_.notify_all();
         if (policy() != FsyncPolicy::kAlways) NotifyWaiters();
       }

@@ -32,6 +32,48 @@ StatusOr<Written<int64_t>> Keyspace::Expire(DbIndex db, std::string_view key, in
   return Written<int64_t>{result, *lsn};
 }
 
+size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t max_keys) {
+  if (!log_->healthy()) return 0;
+  size_t handled = 0;
+  for (int db = 0; db < options_.databases && max_keys > 0; ++db) {
+    std::vector<std::pair<int64_t, std::string>> due;
+    Status st =
+        store_->ForEachDue(static_cast<DbIndex>(db), now_ms, [&](int64_t at, std::string_view key) {
+          due.emplace_back(at, std::string(key));
+          return due.size() < max_keys;
+        });
+    if (!st.ok() || due.empty()) continue;
+    max_keys -= due.size();
+    std::vector<Record> unindex;
+    for (const auto& [at, key] : due) {
+      // Looking the key up is enough: every access deletes an expired key. A key re-set with a
+      // later (or no) expiry since is left alone; either way the index entry goes.
+      std::string_view keys[] = {key};
+      auto lsn = Update(static_cast<DbIndex>(db), keys, [](auto, auto*) { return Status::OK(); });
+      if (!lsn.ok()) continue;
+      ++handled;
+      Record r;
+      r.kind = Record::Kind::kUnindexExpiry;
+      r.db = static_cast<DbIndex>(db);
+      r.key = key;
+      for (int i = 0; i < 8; ++i)
+        r.value.push_back(static_cast<char>((static_cast<uint64_t>(at) >> (8 * i)) & 0xff));
+      unindex.push_back(std::move(r));
+    }
+    if (!unindex.empty()) log_->Append(std::move(unindex));
+  }
+  return handled;
+}
+
+int64_t Keyspace::AverageTtl(DbIndex db, int64_t now_ms) const {
+  int64_t sum = 0, n = 0;
+  Status st = store_->ForEachUpcoming(db, now_ms, 1000, [&](int64_t at) {
+    sum += at - now_ms;
+    ++n;
+  });
+  return (st.ok() && n > 0) ? sum / n : 0;
+}
+
 StatusOr<Written<int64_t>> Keyspace::Persist(DbIndex db, std::string_view key) {
   int64_t result = 0;
   std::string_view keys[] = {key};

@@ -91,8 +91,8 @@ StatusOr<Written<int64_t>> Keyspace::SetRange(DbIndex db, std::string_view key, 
   return Written<int64_t>{length, *lsn};
 }
 
-StatusOr<Written<std::string>> Keyspace::GetRange(DbIndex db, std::string_view key,
-                                                  int64_t start, int64_t end) {
+StatusOr<Written<std::string>> Keyspace::GetRange(DbIndex db, std::string_view key, int64_t start,
+                                                  int64_t end) {
   std::string result;
   std::string_view keys[] = {key};
   auto lsn = Update(db, keys, [&](auto current, auto*) -> Status {

@@ -9,10 +9,13 @@
 
 #include <filesystem>
 
+#include "tally/storage/value_codec.h"
+
 namespace tally {
 namespace {
 
 constexpr char kMetaCf[] = "meta";
+constexpr char kExpiryCf[] = "expiry";
 constexpr char kLsnKey[] = "lsn";
 
 Status FromRocks(const rocksdb::Status& s) {
@@ -27,6 +30,21 @@ std::string EncodeFixed64(uint64_t v) {
   std::string s(8, '\0');
   for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
   return s;
+}
+
+// [db][expire-at, big-endian so that keys sort by time][user key]
+std::string ExpiryKey(DbIndex db, int64_t at, std::string_view key) {
+  std::string k(1, static_cast<char>(db));
+  for (int i = 7; i >= 0; --i)
+    k.push_back(static_cast<char>((static_cast<uint64_t>(at) >> (8 * i)) & 0xff));
+  k.append(key);
+  return k;
+}
+
+int64_t ExpiryTime(std::string_view index_key) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(index_key[1 + i]);
+  return static_cast<int64_t>(v);
 }
 
 uint64_t DecodeFixed64(std::string_view s) {
@@ -78,6 +96,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
       {kMetaCf, rocksdb::ColumnFamilyOptions(db_options)},
+      {kExpiryCf, rocksdb::ColumnFamilyOptions(db_options)},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -89,6 +108,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   store->db_.reset(raw);
   store->data_cf_ = handles[0];
   store->meta_cf_ = handles[1];
+  store->expiry_cf_ = handles[2];
   store->counts_.assign(options.databases, KeyCounts{});
 
   std::string v;
@@ -129,8 +149,16 @@ Status Store::Write(std::span<const Record> records, bool sync) {
   std::vector<KeyCounts> counts = counts_;
   for (const Record& r : records) {
     switch (r.kind) {
-      case Record::Kind::kPut:
+      case Record::Kind::kPut: {
         batch.Put(data_cf_, DataKey(r.db, r.key), r.value);
+        auto decoded = DecodeValue(r.value);
+        if (decoded.ok() && decoded->expire_at_ms != 0)
+          batch.Put(expiry_cf_, ExpiryKey(r.db, decoded->expire_at_ms, r.key), "");
+        break;
+      }
+      case Record::Kind::kUnindexExpiry:
+        batch.Delete(expiry_cf_,
+                     ExpiryKey(r.db, static_cast<int64_t>(DecodeFixed64(r.value)), r.key));
         break;
       case Record::Kind::kDelete:
         batch.Delete(data_cf_, DataKey(r.db, r.key));
@@ -138,10 +166,13 @@ Status Store::Write(std::span<const Record> records, bool sync) {
       case Record::Kind::kFlushDb:
         batch.DeleteRange(data_cf_, std::string(1, static_cast<char>(r.db)),
                           std::string(1, static_cast<char>(r.db + 1)));
+        batch.DeleteRange(expiry_cf_, std::string(1, static_cast<char>(r.db)),
+                          std::string(1, static_cast<char>(r.db + 1)));
         counts[r.db] = KeyCounts{};
         break;
       case Record::Kind::kFlushAll:
         batch.DeleteRange(data_cf_, std::string(1, '\0'), std::string(1, '\xff'));
+        batch.DeleteRange(expiry_cf_, std::string(1, '\0'), std::string(1, '\xff'));
         for (size_t i = 0; i < counts.size(); ++i) {
           counts[i] = KeyCounts{};
           touched[i] = true;
@@ -177,9 +208,35 @@ Status Store::Close() {
   Status st = FromRocks(db_->SyncWAL());
   db_->DestroyColumnFamilyHandle(data_cf_);
   db_->DestroyColumnFamilyHandle(meta_cf_);
+  db_->DestroyColumnFamilyHandle(expiry_cf_);
   Status close = FromRocks(db_->Close());
   db_.reset();
   return st.ok() ? close : st;
+}
+
+Status Store::ForEachDue(DbIndex db, int64_t now_ms,
+                         const std::function<bool(int64_t, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), expiry_cf_));
+  for (it->Seek(std::string(1, static_cast<char>(db))); it->Valid(); it->Next()) {
+    rocksdb::Slice k = it->key();
+    if (k.size() < 9 || static_cast<uint8_t>(k[0]) != db) break;
+    int64_t at = ExpiryTime(std::string_view(k.data(), k.size()));
+    if (at > now_ms) break;
+    if (!fn(at, std::string_view(k.data() + 9, k.size() - 9))) break;
+  }
+  return FromRocks(it->status());
+}
+
+Status Store::ForEachUpcoming(DbIndex db, int64_t now_ms, size_t limit,
+                              const std::function<void(int64_t)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), expiry_cf_));
+  size_t n = 0;
+  for (it->Seek(ExpiryKey(db, now_ms + 1, "")); it->Valid() && n < limit; it->Next(), ++n) {
+    rocksdb::Slice k = it->key();
+    if (k.size() < 9 || static_cast<uint8_t>(k[0]) != db) break;
+    fn(ExpiryTime(std::string_view(k.data(), k.size())));
+  }
+  return FromRocks(it->status());
 }
 
 Status Store::ForEach(DbIndex db, std::string_view after,

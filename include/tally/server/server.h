@@ -67,6 +67,7 @@ class Server : public ServerContext {
   void StartAccepting(Listener* listener);
   void OnAccepted(std::shared_ptr<Connection> conn);
   void Housekeeping();
+  void RunExpirer();
 
   Config* const config_;
   const std::string config_file_;
@@ -82,6 +83,7 @@ class Server : public ServerContext {
 
   std::vector<std::unique_ptr<asio::io_context>> io_;
   std::vector<std::thread> threads_;
+  std::thread expirer_;  // active expiry, every 100 ms (Redis's hz 10)
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::atomic<size_t> next_io_{0};
 

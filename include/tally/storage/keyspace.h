@@ -19,12 +19,12 @@
 #include <atomic>
 #include <deque>
 #include <memory>
-#include <unordered_map>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "tally/storage/commit_log.h"
@@ -106,6 +106,16 @@ class Keyspace {
   // deleted), 0 if the key is missing or a condition failed.
   enum ExpireFlag : int { kExpireNx = 1, kExpireXx = 2, kExpireGt = 4, kExpireLt = 8 };
   StatusOr<Written<int64_t>> Expire(DbIndex db, std::string_view key, int64_t at_ms, int flags);
+  // Active expiry: handles up to `max_keys` expiry-index entries whose time has come (soonest
+  // first): deletes their keys if still expired and drops the entries (stale ones too). Returns
+  // how many entries it handled; the caller runs it again at once if that is `max_keys`. Called
+  // by a background thread; each key is handled like any other access, under its shard lock,
+  // so clients never stall for long.
+  size_t ActiveExpireCycle(int64_t now_ms, size_t max_keys);
+  // INFO Keyspace avg_ttl: the mean remaining TTL (ms) of up to 1,000 soonest volatile keys of
+  // `db` (0 if none), as Redis also estimates it from a sample.
+  int64_t AverageTtl(DbIndex db, int64_t now_ms) const;
+
   // PERSIST: 1 if a TTL was removed.
   StatusOr<Written<int64_t>> Persist(DbIndex db, std::string_view key);
   // The absolute expiry in ms; -1 without one, -2 if the key is missing.
@@ -234,7 +244,7 @@ class Keyspace {
   std::unique_ptr<std::atomic<uint64_t>[]> flush_epoch_;  // bumped by FLUSHDB/FLUSHALL
   std::mutex cursors_mu_;
   std::unordered_map<uint64_t, std::string> cursors_;  // GUARDED_BY(cursors_mu_)
-  std::deque<uint64_t> cursor_order_;                   // oldest first
+  std::deque<uint64_t> cursor_order_;                  // oldest first
   uint64_t next_cursor_ = 0;
 };
 

@@ -2,7 +2,10 @@
 //
 // Layout: the default column family holds data ([db: 1 byte][user key] -> encoded value); the
 // "meta" column family holds per-database key counts and the last LSN, updated in the same
-// WriteBatch as the data they describe, so they are exact after any crash.
+// WriteBatch as the data they describe, so they are exact after any crash. The "expiry" column
+// family indexes volatile keys by time ([db][expire-at ms, 8 bytes big-endian][user key]); an
+// entry is added with every write of a value that has an expiry and removed by active expiry, so
+// it may hold stale entries (a key re-set since), which active expiry checks and drops.
 //
 // Recovery is RocksDB's WAL recovery with kPointInTimeRecovery: a torn tail is dropped, and
 // damage in the middle of the log stops Open() with an error rather than skipping records.
@@ -57,6 +60,14 @@ class Store : public RecordWriter {
   Lsn recovered_lsn() const { return recovered_lsn_; }
   const std::vector<KeyCounts>& counts() const { return counts_; }
 
+  // Calls fn(expire_at_ms, key) for the expiry-index entries of `db` due at or before `now_ms`,
+  // soonest first, until it returns false.
+  Status ForEachDue(DbIndex db, int64_t now_ms,
+                    const std::function<bool(int64_t, std::string_view)>& fn) const;
+  // Calls fn(expire_at_ms) for up to `limit` index entries of `db` after `now_ms`.
+  Status ForEachUpcoming(DbIndex db, int64_t now_ms, size_t limit,
+                         const std::function<void(int64_t)>& fn) const;
+
   // Calls fn(key, encoded value) for every key of `db` after `after` (from the first if empty),
   // in key order, until it returns false.
   Status ForEach(DbIndex db, std::string_view after,
@@ -67,6 +78,7 @@ class Store : public RecordWriter {
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* data_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* expiry_cf_ = nullptr;
   Lsn recovered_lsn_ = 0;
   std::vector<KeyCounts> counts_;  // commit thread's view, persisted with each batch
 };

@@ -14,7 +14,9 @@ using DbIndex = uint8_t;
 // A post-image record: the whole new state of one key (or a flush of a database), never a
 // delta, so applying it twice is harmless.
 struct Record {
-  enum class Kind : uint8_t { kPut, kDelete, kFlushDb, kFlushAll };
+  // kUnindexExpiry drops the expiry-index entry (db, value = 8-byte expiry, key) once active
+  // expiry has dealt with it.
+  enum class Kind : uint8_t { kPut, kDelete, kFlushDb, kFlushAll, kUnindexExpiry };
   Kind kind = Kind::kPut;
   DbIndex db = 0;
   Lsn lsn = 0;
