@@ -84,6 +84,7 @@ Status Server::Open() {
   so.databases = static_cast<int>(config_->Int(Opt::kDatabases));
   so.block_cache_bytes = static_cast<size_t>(config_->Int(Opt::kRocksdbBlockCacheSize));
   so.write_buffer_bytes = static_cast<size_t>(config_->Int(Opt::kRocksdbWriteBufferSize));
+  so.expired_before = std::make_shared<std::atomic<int64_t>>(0);
   auto t0 = NowMs();
   auto store = Store::Open(so);
   if (!store.ok()) {
@@ -96,6 +97,7 @@ Status Server::Open() {
   KeyspaceOptions ko;
   ko.databases = so.databases;
   ko.table_max_memory = static_cast<size_t>(config_->Int(Opt::kTableMaxMemory));
+  ko.expired_before = so.expired_before;
   keyspace_ = std::make_unique<Keyspace>(store_.get(), log_.get(), ko);
   commands_ = BuildCommandTable();
   config_->SetListener([this](Opt o) {

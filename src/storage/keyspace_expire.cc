@@ -34,6 +34,13 @@ StatusOr<Written<int64_t>> Keyspace::Expire(DbIndex db, std::string_view key, in
 
 size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t max_keys) {
   if (!log_->healthy()) return 0;
+  // The previous cycle's watermark holds once its deletes are on disk.
+  if (options_.expired_before && pending_watermark_ != 0 &&
+      log_->durable_lsn() >= pending_watermark_lsn_) {
+    options_.expired_before->store(pending_watermark_, std::memory_order_release);
+    pending_watermark_ = 0;
+  }
+  const size_t budget = max_keys;
   size_t handled = 0;
   for (int db = 0; db < options_.databases && max_keys > 0; ++db) {
     std::vector<std::pair<int64_t, std::string>> due;
@@ -61,6 +68,12 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t max_keys) {
       unindex.push_back(std::move(r));
     }
     if (!unindex.empty()) log_->Append(std::move(unindex));
+  }
+  if (handled < budget && pending_watermark_ == 0) {
+    // Every key due at now_ms is deleted (or its deletion queued): once that is durable, no live
+    // value has an expiry at or before now_ms.
+    pending_watermark_ = now_ms;
+    pending_watermark_lsn_ = log_->last_lsn();
   }
   return handled;
 }

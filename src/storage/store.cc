@@ -9,6 +9,7 @@
 
 #include <filesystem>
 
+#include "expiry_filter.h"
 #include "tally/storage/value_codec.h"
 
 namespace tally {
@@ -88,6 +89,9 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   table.cache_index_and_filter_blocks = true;
   rocksdb::ColumnFamilyOptions cf_options(db_options);
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  if (options.expired_before)
+    cf_options.compaction_filter_factory =
+        std::make_shared<ExpiryFilterFactory>(options.expired_before);
   // A counter store looks up many keys that are not there yet: a bloom filter over the memtable
   // answers those without walking the skip list.
   cf_options.memtable_prefix_bloom_size_ratio = 0.1;
@@ -201,6 +205,14 @@ Status Store::Write(std::span<const Record> records, bool sync) {
 Status Store::Sync() {
   if (!db_) return Status::IOError("store is closed");
   return FromRocks(db_->SyncWAL());
+}
+
+Status Store::CompactAll() {
+  if (!db_) return Status::IOError("store is closed");
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  TALLY_RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions(), data_cf_)));
+  return FromRocks(db_->CompactRange(o, data_cf_, nullptr, nullptr));
 }
 
 Status Store::Close() {

@@ -67,6 +67,40 @@ def test_avg_ttl_is_reported():
         assert 90_000 <= info["avg_ttl"] <= 100_000, info
 
 
+def test_scan_under_writes_returns_every_stable_key():
+    import threading
+    with Tallyd() as t:
+        r = redis.Redis(port=t.port)
+        p = r.pipeline(transaction=False)
+        for i in range(2000):
+            p.set(f"stable:{i}", i)
+        p.execute()
+        stop = threading.Event()
+
+        def churn():
+            w = redis.Redis(port=t.port)
+            n = 0
+            while not stop.is_set():
+                w.set(f"churn:{n}", n)
+                w.delete(f"churn:{n - 50}")
+                w.incr("stable:7")
+                n += 1
+
+        threads = [threading.Thread(target=churn) for _ in range(2)]
+        for th in threads:
+            th.start()
+        try:
+            seen = set()
+            for key in r.scan_iter(count=37):
+                seen.add(key)
+        finally:
+            stop.set()
+            for th in threads:
+                th.join()
+        stable = {f"stable:{i}".encode() for i in range(2000)}
+        assert stable <= seen, len(stable - seen)
+
+
 if __name__ == "__main__":
     run_tests([test_active_expiry_without_access, test_expiry_survives_restart,
-               test_avg_ttl_is_reported])
+               test_avg_ttl_is_reported, test_scan_under_writes_returns_every_stable_key])

@@ -252,6 +252,69 @@ TEST_F(CommandsTest, FailedLogRefusesWritesAndKeepsServingDurableReads) {
   EXPECT_NE(info.find("aof_last_write_status:err"), std::string::npos);
 }
 
+TEST_F(CommandsTest, ExpireFamily) {
+  Run({"set", "k", "v"});
+  EXPECT_EQ(Run({"expire", "k", "100"}), ":1\r\n");
+  EXPECT_EQ(Run({"expire", "k", "50", "nx"}), ":0\r\n");
+  EXPECT_EQ(Run({"expire", "k", "50", "gt"}), ":0\r\n");
+  EXPECT_EQ(Run({"expire", "k", "50", "lt"}), ":1\r\n");
+  EXPECT_EQ(Run({"ttl", "k"}), ":50\r\n");
+  EXPECT_EQ(Run({"expire", "k", "5", "nx", "xx"}),
+            "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n");
+  EXPECT_EQ(Run({"expire", "k", "5", "gt", "lt"}),
+            "-ERR GT and LT options at the same time are not compatible\r\n");
+  EXPECT_EQ(Run({"expire", "k", "5", "foo"}), "-ERR Unsupported option foo\r\n");
+  EXPECT_EQ(Run({"expire", "k", "9223372036854775807"}),
+            "-ERR invalid expire time in 'expire' command\r\n");
+  EXPECT_EQ(Run({"persist", "k"}), ":1\r\n");
+  EXPECT_EQ(Run({"persist", "k"}), ":0\r\n");
+  EXPECT_EQ(Run({"expire", "k", "10", "gt"}), ":0\r\n");  // no TTL is infinite
+  EXPECT_EQ(Run({"expiretime", "k"}), ":-1\r\n");
+  EXPECT_EQ(Run({"pexpireat", "k", "4102444800123"}), ":1\r\n");
+  EXPECT_EQ(Run({"pexpiretime", "k"}), ":4102444800123\r\n");
+  EXPECT_EQ(Run({"expiretime", "k"}), ":4102444800\r\n");
+  EXPECT_EQ(Run({"expire", "k", "-1"}), ":1\r\n");  // the past deletes
+  EXPECT_EQ(Run({"exists", "k"}), ":0\r\n");
+  EXPECT_EQ(Run({"expire", "k", "10"}), ":0\r\n");
+}
+
+TEST_F(CommandsTest, Transactions) {
+  EXPECT_EQ(Run({"exec"}), "-ERR EXEC without MULTI\r\n");
+  EXPECT_EQ(Run({"multi"}), "+OK\r\n");
+  EXPECT_EQ(Run({"incr", "a"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"set", "b", "x"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"incr", "b"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"exec"}), "*3\r\n:1\r\n+OK\r\n-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(Run({"multi"}), "+OK\r\n");
+  EXPECT_EQ(Run({"incr"}), "-ERR wrong number of arguments for 'incr' command\r\n");
+  EXPECT_EQ(Run({"exec"}), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+  EXPECT_EQ(Run({"watch", "a"}), "+OK\r\n");
+  EXPECT_EQ(Run({"incr", "a"}), ":2\r\n");  // our own write also counts as a change
+  EXPECT_EQ(Run({"multi"}), "+OK\r\n");
+  EXPECT_EQ(Run({"incr", "a"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"exec"}), "*-1\r\n");
+  EXPECT_EQ(Run({"get", "a"}), "$1\r\n2\r\n");
+  EXPECT_EQ(Run({"multi"}), "+OK\r\n");
+  EXPECT_EQ(Run({"discard"}), "+OK\r\n");
+  EXPECT_EQ(Run({"discard"}), "-ERR DISCARD without MULTI\r\n");
+}
+
+TEST_F(CommandsTest, KeyCommands) {
+  Run({"set", "a", "1"});
+  EXPECT_EQ(Run({"rename", "a", "b"}), "+OK\r\n");
+  EXPECT_EQ(Run({"rename", "a", "b"}), "-ERR no such key\r\n");
+  EXPECT_EQ(Run({"copy", "b", "c"}), ":1\r\n");
+  EXPECT_EQ(Run({"copy", "b", "b"}), "-ERR source and destination objects are the same\r\n");
+  EXPECT_EQ(Run({"move", "c", "3"}), ":1\r\n");
+  EXPECT_EQ(Run({"keys", "*"}), "*1\r\n$1\r\nb\r\n");
+  EXPECT_EQ(Run({"scan", "0"}), "*2\r\n$1\r\n0\r\n*1\r\n$1\r\nb\r\n");
+  EXPECT_EQ(Run({"setrange", "s", "2", "xy"}), ":4\r\n");
+  EXPECT_EQ(Run({"getrange", "s", "2", "-1"}), "$2\r\nxy\r\n");
+  EXPECT_EQ(Run({"randomkey"}).substr(0, 4), "$1\r\n");
+  Run({"select", "3"});
+  EXPECT_EQ(Run({"get", "c"}), "$1\r\n1\r\n");
+}
+
 TEST_F(CommandsTest, CountersSurviveRestart) {
   for (int i = 0; i < 15; ++i) Run({"incr", "c"});
   server_.Restart();

@@ -119,3 +119,91 @@ TEST(ValueCodec, RoundTripAndCorruption) {
 
 }  // namespace
 }  // namespace tally
+
+namespace tally {
+namespace {
+
+Record PutRecord(DbIndex db, std::string key, std::string payload, int64_t expire_at, Lsn lsn) {
+  Record r;
+  r.kind = Record::Kind::kPut;
+  r.db = db;
+  r.key = std::move(key);
+  r.lsn = lsn;
+  EncodeValue(payload, expire_at, &r.value);
+  return r;
+}
+
+TEST(ExpiryCompactionFilter, DropsOnlyValuesExpiredBeforeTheWatermark) {
+  test::TempDir dir;
+  StoreOptions so;
+  so.path = dir.path();
+  so.expired_before = std::make_shared<std::atomic<int64_t>>(0);
+  auto store = Store::Open(so);
+  ASSERT_TRUE(store.ok());
+  std::vector<Record> records = {PutRecord(0, "old", "1", 1000, 1),
+                                 PutRecord(0, "later", "2", 5000, 2),
+                                 PutRecord(0, "plain", "3", 0, 3)};
+  ASSERT_OK((*store)->Write(records, true));
+  ASSERT_OK((*store)->CompactAll());  // watermark 0: nothing dropped
+  EXPECT_TRUE((*store)->Get(0, "old")->has_value());
+  so.expired_before->store(2000);
+  ASSERT_OK((*store)->CompactAll());
+  EXPECT_FALSE((*store)->Get(0, "old")->has_value());
+  EXPECT_TRUE((*store)->Get(0, "later")->has_value());
+  EXPECT_TRUE((*store)->Get(0, "plain")->has_value());
+}
+
+TEST_F(KeyspaceTest, ActiveExpiryDeletesDueKeysAndSkipsResetOnes) {
+  SetOptions o;
+  o.expire_at_ms = NowMs() + 20;
+  ASSERT_TRUE(ks().Set(0, "a", "1", o).ok());
+  ASSERT_TRUE(ks().Set(0, "b", "1", o).ok());
+  ASSERT_TRUE(ks().Set(0, "b", "2", {}).ok());  // re-set without expiry
+  ASSERT_TRUE(ks().Set(0, "c", "1", {}).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  // Wait until the writes are in RocksDB (the index is read from there).
+  ASSERT_OK(server_.commit_log().WaitWritten(server_.commit_log().last_lsn()));
+  EXPECT_EQ(ks().Counts(0).keys, 3);
+  EXPECT_EQ(ks().ActiveExpireCycle(NowMs(), 100), 2u);  // "a" and b's stale entry
+  EXPECT_EQ(ks().Counts(0).keys, 2);
+  EXPECT_EQ(ks().Counts(0).expires, 0);
+  EXPECT_EQ(*ks().Get(0, "b")->value, "2");
+  ASSERT_OK(server_.commit_log().WaitWritten(server_.commit_log().last_lsn()));
+  EXPECT_EQ(ks().ActiveExpireCycle(NowMs(), 100), 0u);  // the index entries are gone
+}
+
+TEST_F(KeyspaceTest, ScanSeesEveryKeyInOrder) {
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(ks().IncrBy(0, "k" + std::to_string(100 + i), 1).ok());
+  std::vector<std::string> all;
+  std::string after;
+  while (true) {
+    auto r = ks().Scan(0, after, 7);
+    ASSERT_TRUE(r.ok());
+    for (auto& k : r->value.keys) all.push_back(k);
+    if (r->value.done || r->value.keys.empty()) break;
+    after = r->value.keys.back();
+  }
+  ASSERT_EQ(all.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
+}
+
+TEST_F(KeyspaceTest, AtomicScopeCommitsOneGroup) {
+  uint64_t groups_before = server_.commit_log().stats().groups;
+  Lsn lsn;
+  {
+    Keyspace::AtomicScope scope(&ks());
+    ASSERT_TRUE(ks().IncrBy(0, "x", 1).ok());
+    ASSERT_TRUE(ks().IncrBy(0, "y", 1).ok());
+    ASSERT_TRUE(ks().IncrBy(0, "x", 1).ok());
+    lsn = scope.Commit();
+  }
+  ASSERT_OK(server_.commit_log().WaitWritten(lsn));
+  EXPECT_EQ(server_.commit_log().stats().groups, groups_before + 1);
+  EXPECT_EQ(*ks().Get(0, "x")->value, "2");
+  server_.Restart();
+  EXPECT_EQ(*ks().Get(0, "x")->value, "2");
+  EXPECT_EQ(*ks().Get(0, "y")->value, "1");
+}
+
+}  // namespace
+}  // namespace tally

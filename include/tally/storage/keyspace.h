@@ -38,6 +38,9 @@ namespace tally {
 struct KeyspaceOptions {
   int databases = 16;                  // Default: 16
   size_t table_max_memory = 64 << 20;  // Default: 64 MiB, over all shards
+  // Shared with the store's compaction filter: active expiry raises it to the time up to which
+  // every due key has been deleted durably. Default: none.
+  std::shared_ptr<std::atomic<int64_t>> expired_before;
 };
 
 // SET's options, already validated by the command layer.
@@ -242,6 +245,9 @@ class Keyspace {
   std::unique_ptr<std::atomic<Lsn>[]> flush_lsn_;
   std::atomic<uint64_t> expired_keys_{0};
   std::unique_ptr<std::atomic<uint64_t>[]> flush_epoch_;  // bumped by FLUSHDB/FLUSHALL
+  // Active expiry's watermark, published once the deletes behind it are durable.
+  int64_t pending_watermark_ = 0;  // active expiry thread only
+  Lsn pending_watermark_lsn_ = 0;
   std::mutex cursors_mu_;
   std::unordered_map<uint64_t, std::string> cursors_;  // GUARDED_BY(cursors_mu_)
   std::deque<uint64_t> cursor_order_;                  // oldest first

@@ -14,6 +14,7 @@
 // (the commit thread). The counts are that thread's.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -40,6 +41,9 @@ struct StoreOptions {
   size_t block_cache_bytes = 64 << 20;   // Default: 64 MiB
   size_t write_buffer_bytes = 64 << 20;  // Default: 64 MiB
   rocksdb::Env* env = nullptr;           // Default: the OS (tests inject faults here)
+  // Values whose expiry is at or before this time (ms) may be dropped by compaction. Active
+  // expiry raises it (Keyspace::ActiveExpireCycle). Default: none (nothing is dropped).
+  std::shared_ptr<std::atomic<int64_t>> expired_before;
 };
 
 class Store : public RecordWriter {
@@ -53,6 +57,8 @@ class Store : public RecordWriter {
 
   Status Write(std::span<const Record> records, bool sync) override;
   Status Sync() override;
+  // Compacts all data (the compaction filter runs). For tests and maintenance.
+  Status CompactAll();
   // Flushes and syncs the WAL, then closes the database. Idempotent.
   Status Close();
 
