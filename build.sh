@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PKGS="cmake ninja-build g++ libasio-dev librocksdb-dev libspdlog-dev libgtest-dev"
-TEST_PKGS="redis-server redis-tools python3-redis"
+TEST_PKGS="redis-server redis-tools python3-redis python3-hiredis ruby-redis php-cli php-redis \
+  libredis-perl prometheus-redis-exporter"
 
 install_packages() {
   local missing=()
@@ -36,6 +37,9 @@ case "$cmd" in
     ;;
   test)
     install_packages $BUILD_PKGS $TEST_PKGS
+    # Node clients come from npm (the test installs pinned versions); Node itself from Debian
+    # if the machine has none.
+    command -v npm >/dev/null 2>&1 || install_packages nodejs npm
     build build RelWithDebInfo ON
     ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
     ;;
