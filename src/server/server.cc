@@ -88,8 +88,15 @@ Status Server::Open() {
   auto t0 = NowMs();
   auto store = Store::Open(so);
   if (!store.ok()) {
+    std::string advice;
+    if (store.status().code() == Status::Code::kCorruption) {
+      advice =
+          ". The write-ahead log or a data file is damaged somewhere other than its tail; "
+          "tallyd refuses to start rather than skip acknowledged writes. Restore the "
+          "directory from a backup, or move it aside to start empty";
+    }
     return Status::IOError("cannot open the data store at " + so.path + ": " +
-                           store.status().ToString());
+                           store.status().ToString() + advice);
   }
   store_ = std::move(*store);
   auto policy = static_cast<FsyncPolicy>(config_->Int(Opt::kAppendfsync));

@@ -11,6 +11,7 @@
 
 #include "expiry_filter.h"
 #include "tally/storage/value_codec.h"
+#include "wal_check.h"
 
 namespace tally {
 namespace {
@@ -73,9 +74,11 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
-  // Replay the WAL up to the first inconsistency: a torn tail is dropped; damage in the middle
-  // makes later records unreachable, which RocksDB reports as corruption when it matters.
+  // A torn tail (the last write of a crash, never acknowledged) is dropped by point-in-time
+  // recovery; damage in the middle of a log, which that mode would also silently cut at, is
+  // refused first by CheckWalFiles.
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  TALLY_RETURN_IF_ERROR(CheckWalFiles(options.path));
   db_options.paranoid_checks = true;
   db_options.write_buffer_size = options.write_buffer_bytes;
   db_options.max_background_jobs = 2;
