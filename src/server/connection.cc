@@ -102,6 +102,7 @@ asio::awaitable<void> Connection::Run() {
 
 asio::awaitable<bool> Connection::ProcessInput() {
   const CommandTable& table = server_.commands();
+  const int64_t output_limit = server_.config().Int(Opt::kClientOutputBufferLimit);
   while (rpos_ < wpos_) {
     size_t consumed = 0;
     parser_.set_authenticated(session_.authenticated.load(std::memory_order_relaxed));
@@ -126,6 +127,12 @@ asio::awaitable<bool> Connection::ProcessInput() {
     }
     if (session_.close_after_reply) {
       co_await Flush();
+      co_return false;
+    }
+    if (static_cast<int64_t>(out_.size()) > output_limit) {
+      // Redis's client-output-buffer-limit: drop the client rather than hold its replies.
+      spdlog::warn("Closing client {}: {} bytes of replies pass the output buffer limit",
+                   session_.addr, out_.size());
       co_return false;
     }
     if (out_.size() >= kFlushThreshold && !co_await Flush()) co_return false;

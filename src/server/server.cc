@@ -107,8 +107,12 @@ Status Server::Open() {
   ko.expired_before = so.expired_before;
   keyspace_ = std::make_unique<Keyspace>(store_.get(), log_.get(), ko);
   commands_ = BuildCommandTable();
+  log_->set_commit_delay_for_testing(
+      std::chrono::milliseconds(config_->Int(Opt::kDebugCommitDelayMs)));
   config_->SetListener([this](Opt o) {
     if (o == Opt::kAppendfsync) log_->set_policy(static_cast<FsyncPolicy>(config_->Int(o)));
+    if (o == Opt::kDebugCommitDelayMs)
+      log_->set_commit_delay_for_testing(std::chrono::milliseconds(config_->Int(o)));
   });
   spdlog::info("Data store opened at {} in {} ms (last LSN {})", so.path, NowMs() - t0,
                store_->recovered_lsn());

@@ -88,6 +88,7 @@ const std::vector<OptionSpec>& Specs() {
        INT64_MAX},
       {Opt::kRocksdbWriteBufferSize, "rocksdb-write-buffer-size", Kind::kMemory, "64mb",
        1024 * 1024, INT64_MAX},
+      {Opt::kDebugCommitDelayMs, "debug-commit-delay-ms", Kind::kInt, "0", 0, 60000, {}, true},
   };
   return specs;
 }

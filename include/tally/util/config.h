@@ -37,7 +37,9 @@ enum class Opt : int {
   kLogfile,                  // Default: "" (standard output)
   kTableMaxMemory,           // Default: 64mb (in-memory table budget)
   kRocksdbBlockCacheSize,    // Default: 64mb
-  kRocksdbWriteBufferSize,   // Default: 64mb
+  kRocksdbWriteBufferSize,
+  kDebugCommitDelayMs,  // Default: 0. Test-only: the commit thread sleeps this long per group   //
+                        // Default: 64mb
   kCount
 };
 
