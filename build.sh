@@ -22,9 +22,12 @@ install_packages() {
   fi
 }
 
-build() {  # build <dir> <build type> <tests ON|OFF>
-  cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE="$2" -DTALLY_BUILD_TESTS="$3" >/dev/null
-  cmake --build "$1" -j "$(nproc)"
+build() {  # build <dir> <build type> <tests ON|OFF> [cmake args...]
+  local dir="$1" type="$2" tests="$3"
+  shift 3
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" -DTALLY_BUILD_TESTS="$tests" "$@" \
+    >/dev/null
+  cmake --build "$dir" -j "$(nproc)"
 }
 
 cmd="${1:-}"
@@ -36,11 +39,20 @@ case "$cmd" in
     exec build-release/tallyd conf/tally.conf "$@"
     ;;
   test)
-    install_packages $BUILD_PKGS $TEST_PKGS
+    install_packages $BUILD_PKGS $TEST_PKGS clang libclang-rt-14-dev
     # Node clients come from npm (the test installs pinned versions); Node itself from Debian
     # if the machine has none.
     command -v npm >/dev/null 2>&1 || install_packages nodejs npm
-    build build RelWithDebInfo ON
+    # Everything is built and tested with AddressSanitizer and UndefinedBehaviorSanitizer.
+    # alloc_dealloc_mismatch: Asio 1.22's recycling allocator frees aligned_alloc'ed frames
+    # with operator delete; container overflow: RocksDB's libstdc++ is not instrumented.
+    export ASAN_OPTIONS=detect_container_overflow=0:alloc_dealloc_mismatch=0
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    build build RelWithDebInfo ON -DTALLY_SANITIZE=ON
+    # The fuzzers (clang, libFuzzer): TALLY_FUZZ_SECONDS each, from the checked-in corpus.
+    CC=clang CXX=clang++ build build-fuzz RelWithDebInfo OFF -DTALLY_FUZZ=ON -DTALLY_SANITIZE=ON \
+      -DTALLY_FUZZ_SECONDS="${TALLY_FUZZ_SECONDS:-60}"
+    ctest --test-dir build-fuzz --output-on-failure -j "$(nproc)" -L fuzz
     ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
     ;;
   bench)
