@@ -140,27 +140,28 @@ void CommitLog::Fail(const Status& st) {
   NotifyWaiters();
 }
 
+void CommitLog::RecordSyncLatency(std::chrono::steady_clock::duration d) {
+  auto usec =
+      static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+  std::lock_guard<std::mutex> l(mu_);
+  if (fsync_usec_.size() < kLatencyRing) {
+    fsync_usec_.push_back(usec);
+  } else {
+    fsync_usec_[fsync_pos_++ % kLatencyRing] = usec;
+  }
+}
+
 void CommitLog::SyncNow() {
   Lsn target = written_lsn_.load(std::memory_order_acquire);
   auto start = std::chrono::steady_clock::now();
   Status st = writer_->Sync();
-  auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - start)
-                  .count();
   last_sync_ = std::chrono::steady_clock::now();
   if (!st.ok()) {
     Fail(st);
     return;
   }
   fsyncs_.fetch_add(1, std::memory_order_relaxed);
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (fsync_usec_.size() < kLatencyRing) {
-      fsync_usec_.push_back(static_cast<uint32_t>(usec));
-    } else {
-      fsync_usec_[fsync_pos_++ % kLatencyRing] = static_cast<uint32_t>(usec);
-    }
-  }
+  RecordSyncLatency(std::chrono::steady_clock::now() - start);
   if (durable_lsn_.load() < target) durable_lsn_.store(target, std::memory_order_release);
   NotifyWaiters();
 }
@@ -177,20 +178,27 @@ void CommitLog::Run() {
     if (healthy()) {
       if (int64_t d = commit_delay_ms_.load(); d > 0)
         std::this_thread::sleep_for(std::chrono::milliseconds(d));
-      // Never sync here: the syncer covers this batch with its next fsync, while this thread
-      // goes on writing the next group.
-      Status st = writer_->Write(batch, /*sync=*/false);
+      // Under always the write itself syncs (RocksDB writes the WAL, then fdatasyncs it): one
+      // fsync for the whole group. Otherwise the syncer syncs once a second (everysec) or never.
+      const bool sync = policy() == FsyncPolicy::kAlways;
+      auto start = std::chrono::steady_clock::now();
+      Status st = writer_->Write(batch, sync);
       if (!st.ok()) {
         Fail(st);
       } else {
         groups_.fetch_add(1, std::memory_order_relaxed);
         records_.fetch_add(batch.size(), std::memory_order_relaxed);
         written_lsn_.store(batch.back().lsn, std::memory_order_release);
+        if (sync) {
+          fsyncs_.fetch_add(1, std::memory_order_relaxed);
+          RecordSyncLatency(std::chrono::steady_clock::now() - start);
+          durable_lsn_.store(batch.back().lsn, std::memory_order_release);
+        }
         { std::lock_guard<std::mutex> l(sync_mu_); }  // the syncer is waiting or will see it
         sync_cv_.notify_one();
         { std::lock_guard<std::mutex> l(mu_); }
         written_cv_.notify_all();
-        if (policy() != FsyncPolicy::kAlways) NotifyWaiters();
+        NotifyWaiters();
       }
     }
     batch.clear();

@@ -151,6 +151,10 @@ StatusOr<std::optional<std::string>> Store::Get(DbIndex db, std::string_view key
 
 Status Store::Write(std::span<const Record> records, bool sync) {
   if (!db_) return Status::IOError("store is closed");
+  {
+    std::lock_guard<std::mutex> l(write_mu_);
+    if (!failed_.ok()) return failed_;
+  }
   rocksdb::WriteBatch batch;
   std::vector<bool> touched(counts_.size(), false);
   std::vector<KeyCounts> counts = counts_;
@@ -200,14 +204,24 @@ Status Store::Write(std::span<const Record> records, bool sync) {
   if (!records.empty()) batch.Put(meta_cf_, kLsnKey, EncodeFixed64(records.back().lsn));
   rocksdb::WriteOptions wo;
   wo.sync = sync;
+  std::lock_guard<std::mutex> l(write_mu_);
+  if (!failed_.ok()) return failed_;
   Status st = FromRocks(db_->Write(wo, &batch));
-  if (st.ok()) counts_ = std::move(counts);
+  if (st.ok()) {
+    counts_ = std::move(counts);
+  } else {
+    failed_ = st;
+  }
   return st;
 }
 
 Status Store::Sync() {
   if (!db_) return Status::IOError("store is closed");
-  return FromRocks(db_->SyncWAL());
+  std::lock_guard<std::mutex> l(write_mu_);
+  if (!failed_.ok()) return failed_;
+  Status st = FromRocks(db_->SyncWAL());
+  if (!st.ok()) failed_ = st;
+  return st;
 }
 
 Status Store::CompactAll() {
@@ -220,7 +234,11 @@ Status Store::CompactAll() {
 
 Status Store::Close() {
   if (!db_) return Status::OK();
-  Status st = FromRocks(db_->SyncWAL());
+  Status st;
+  {
+    std::lock_guard<std::mutex> l(write_mu_);
+    st = failed_.ok() ? FromRocks(db_->SyncWAL()) : failed_;
+  }
   db_->DestroyColumnFamilyHandle(data_cf_);
   db_->DestroyColumnFamilyHandle(meta_cf_);
   db_->DestroyColumnFamilyHandle(expiry_cf_);

@@ -105,18 +105,17 @@ Status CheckWalFiles(const std::string& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
     if (entry.path().extension() == ".log") logs.push_back(entry.path());
   std::sort(logs.begin(), logs.end());  // RocksDB numbers them with fixed-width names
-  for (size_t i = 0; i < logs.size(); ++i) {
-    std::ifstream in(logs[i], std::ios::binary);
+  for (const auto& path : logs) {
+    std::ifstream in(path, std::ios::binary);
     std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     size_t first_bad = 0;
     size_t damage = FindMiddleDamage(log, &first_bad);
-    const bool newest = i + 1 == logs.size();
-    if (damage == std::string::npos && (newest || first_bad == std::string::npos)) continue;
-    size_t at = damage != std::string::npos ? damage : first_bad;
-    return Status::Corruption("write-ahead log " + logs[i].string() + " is damaged at offset " +
-                              std::to_string(at) +
-                              (damage != std::string::npos ? ", with intact records after it"
-                                                           : " (an older, complete log)"));
+    // A damaged tail alone is what a crash leaves (in the newest log, or in an older one that
+    // RocksDB has already recovered or will cut at its tail): only intact records after the
+    // damage show it is in the middle.
+    if (damage == std::string::npos) continue;
+    return Status::Corruption("write-ahead log " + path.string() + " is damaged at offset " +
+                              std::to_string(damage) + ", with intact records after it");
   }
   return Status::OK();
 }

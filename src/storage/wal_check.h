@@ -16,8 +16,8 @@
 namespace tally {
 
 // Checks every WAL file (*.log) in the RocksDB directory `dir`. Corruption, naming the file and
-// offset, if any log has a damaged record followed by an intact one (or if any log but the
-// newest is damaged at all). OK otherwise, including when `dir` does not exist yet.
+// offset, if any log has a damaged record followed by an intact one. OK otherwise, including
+// when `dir` does not exist yet.
 Status CheckWalFiles(const std::string& dir);
 
 // Masked CRC32C, as RocksDB's log writer stores it (exposed for tests).

@@ -23,7 +23,8 @@ class FuzzServer : public tally::ServerContext {
     store_ = std::move(*tally::Store::Open(so));
     log_ = std::make_unique<tally::CommitLog>(store_.get(), tally::FsyncPolicy::kNo, 0);
     log_->Start();
-    keyspace_ = std::make_unique<tally::Keyspace>(store_.get(), log_.get(), tally::KeyspaceOptions{});
+    keyspace_ =
+        std::make_unique<tally::Keyspace>(store_.get(), log_.get(), tally::KeyspaceOptions{});
     table_ = tally::BuildCommandTable();
   }
   tally::Config& config() override { return config_; }

@@ -1,9 +1,8 @@
 // CommitLog: the group-commit write path. Keyspace operations Append() post-image records; the
 // commit thread takes every record queued since its last write and hands them to the
-// RecordWriter as one batch. A second thread, the syncer, makes what was written durable: under
-// appendfsync always it syncs as soon as anything new was written, so that while one fsync runs
-// the next group is already being written, and every record written before an fsync started is
-// covered by it (many clients share one fsync). Under everysec it syncs once a second.
+// RecordWriter as one batch; under appendfsync always that write syncs, so many clients share
+// one fsync (group commit). A second thread, the syncer, syncs once a second under everysec, and
+// whatever was written at shutdown.
 //
 // Thread-safe. Records are written in LSN order; an LSN is assigned under the log's lock, so the
 // caller that holds a key's shard lock while appending keeps per-key order.
@@ -96,6 +95,7 @@ class CommitLog {
   void Run();
   void RunSyncer();
   void SyncNow();
+  void RecordSyncLatency(std::chrono::steady_clock::duration d);
   void Fail(const Status& st);
   void NotifyWaiters();
 

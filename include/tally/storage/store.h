@@ -17,6 +17,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -86,6 +87,11 @@ class Store : public RecordWriter {
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* expiry_cf_ = nullptr;
   Lsn recovered_lsn_ = 0;
+  // Write() and Sync() never overlap: after a failed WAL write RocksDB must not be asked to
+  // sync (it would retry a failed fsync; Debian's build even asserts), and a failed write or
+  // sync is remembered so that neither is tried again.
+  std::mutex write_mu_;
+  Status failed_;                  // GUARDED_BY(write_mu_)
   std::vector<KeyCounts> counts_;  // commit thread's view, persisted with each batch
 };
 
