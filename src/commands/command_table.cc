@@ -80,6 +80,23 @@ void ReplyError(ReplyWriter& reply, const Status& status) {
   }
 }
 
+CommandSpec MakeCommand(const char* name, int arity, uint32_t flags, CommandHandler handler,
+                        const char* group, const char* summary, const char* since,
+                        KeyPositions keys) {
+  CommandSpec s;
+  s.name = name;
+  s.arity = arity;
+  s.flags = flags;
+  s.handler = handler;
+  s.group = group;
+  s.summary = summary;
+  s.since = since;
+  s.first_key = keys.first;
+  s.last_key = keys.last;
+  s.step = keys.step;
+  return s;
+}
+
 void CommandTable::Register(CommandSpec spec) {
   if (by_name_.count(spec.name)) {
     spdlog::critical("Command '{}' registered twice", spec.name);

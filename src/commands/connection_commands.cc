@@ -207,15 +207,7 @@ void ClientHelpCommand(CommandContext& ctx) {
 
 CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler handler,
                 const char* summary, const char* since = "1.0.0") {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.handler = handler;
-  s.group = "connection";
-  s.summary = summary;
-  s.since = since;
-  return s;
+  return MakeCommand(name, arity, flags, handler, "connection", summary, since);
 }
 
 }  // namespace

@@ -87,16 +87,7 @@ void PersistCommand(CommandContext& ctx) {
 
 CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler handler,
                 const char* summary, const char* since) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = s.last_key = s.step = 1;
-  s.handler = handler;
-  s.group = "generic";
-  s.summary = summary;
-  s.since = since;
-  return s;
+  return MakeCommand(name, arity, flags, handler, "generic", summary, since, {1, 1, 1});
 }
 
 }  // namespace

@@ -147,18 +147,8 @@ void SelectCommand(CommandContext& ctx) {
 CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last,
                 CommandHandler handler, const char* group, const char* summary,
                 const char* since = "1.0.0") {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.step = first ? 1 : 0;
-  s.handler = handler;
-  s.group = group;
-  s.summary = summary;
-  s.since = since;
-  return s;
+  return MakeCommand(name, arity, flags, handler, group, summary, since,
+                     {first, last, first ? 1 : 0});
 }
 
 }  // namespace

@@ -85,15 +85,7 @@ void RandomKeyCommand(CommandContext& ctx) {
 
 CommandSpec Cmd(const char* name, int arity, CommandHandler handler, const char* summary,
                 const char* since) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = kCmdReadonly;
-  s.handler = handler;
-  s.group = "generic";
-  s.summary = summary;
-  s.since = since;
-  return s;
+  return MakeCommand(name, arity, kCmdReadonly, handler, "generic", summary, since);
 }
 
 }  // namespace

@@ -177,15 +177,7 @@ void ShutdownCommand(CommandContext& ctx) {
 
 CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler handler,
                 const char* group, const char* summary, const char* since) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.handler = handler;
-  s.group = group;
-  s.summary = summary;
-  s.since = since;
-  return s;
+  return MakeCommand(name, arity, flags, handler, group, summary, since);
 }
 
 }  // namespace

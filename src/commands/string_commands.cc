@@ -281,18 +281,7 @@ void GetRangeCommand(CommandContext& ctx) {
 
 CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last, int step,
                 CommandHandler handler, const char* summary, const char* since = "1.0.0") {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.step = step;
-  s.handler = handler;
-  s.group = "string";
-  s.summary = summary;
-  s.since = since;
-  return s;
+  return MakeCommand(name, arity, flags, handler, "string", summary, since, {first, last, step});
 }
 
 }  // namespace

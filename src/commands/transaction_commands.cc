@@ -77,16 +77,9 @@ void ExecCommand(CommandContext& ctx) {
 
 CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler handler,
                 const char* summary, const char* since) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags | kCmdFast | kCmdLoading | kCmdStale;
-  s.handler = handler;
-  s.group = "transactions";
-  s.summary = summary;
-  s.since = since;
-  if (std::string(name) == "watch") s.first_key = 1, s.last_key = -1, s.step = 1;
-  return s;
+  KeyPositions keys = std::string_view(name) == "watch" ? KeyPositions{1, -1, 1} : KeyPositions{};
+  return MakeCommand(name, arity, flags | kCmdFast | kCmdLoading | kCmdStale, handler,
+                     "transactions", summary, since, keys);
 }
 
 }  // namespace

@@ -65,6 +65,16 @@ struct CommandSpec {
   std::vector<CommandSpec> subcommands;  // for containers such as CONFIG and CLIENT
 };
 
+// Key positions as COMMAND INFO reports them ({0, 0, 0}: the command takes no key).
+struct KeyPositions {
+  int first = 0, last = 0, step = 0;
+};
+
+// Builds a table entry, so that each family's registration list reads one line per command.
+CommandSpec MakeCommand(const char* name, int arity, uint32_t flags, CommandHandler handler,
+                        const char* group, const char* summary, const char* since,
+                        KeyPositions keys = {});
+
 class CommandTable {
  public:
   // Adds a command. Aborts on a duplicate name.
