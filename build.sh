@@ -43,11 +43,8 @@ case "$cmd" in
     # Node clients come from npm (the test installs pinned versions); Node itself from Debian
     # if the machine has none.
     command -v npm >/dev/null 2>&1 || install_packages nodejs npm
-    # Everything is built and tested with AddressSanitizer and UndefinedBehaviorSanitizer.
-    # alloc_dealloc_mismatch: Asio 1.22's recycling allocator frees aligned_alloc'ed frames
-    # with operator delete; container overflow: RocksDB's libstdc++ is not instrumented.
-    export ASAN_OPTIONS=detect_container_overflow=0:alloc_dealloc_mismatch=0
-    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    # Everything is built and tested with AddressSanitizer and UndefinedBehaviorSanitizer
+    # (their default options are built in: src/util/sanitizer_options.cc).
     build build RelWithDebInfo ON -DTALLY_SANITIZE=ON
     # The fuzzers (clang, libFuzzer): TALLY_FUZZ_SECONDS each, from the checked-in corpus.
     CC=clang CXX=clang++ build build-fuzz RelWithDebInfo OFF -DTALLY_FUZZ=ON -DTALLY_SANITIZE=ON \
