@@ -121,12 +121,8 @@ asio::awaitable<bool> Connection::ProcessInput() {
     table.Dispatch(ctx);
     server_.CountCommand();
     if (ctx.barrier > barrier_) barrier_ = ctx.barrier;
-    if (session_.close_now) {
-      co_await Flush();
-      co_return false;
-    }
-    if (session_.close_after_reply) {
-      co_await Flush();
+    if (session_.close_now || session_.close_after_reply) {
+      co_await Flush();  // replies of earlier commands still go out, as in Redis
       co_return false;
     }
     if (static_cast<int64_t>(out_.size()) > output_limit) {

@@ -18,53 +18,43 @@ Keyspace::Mutation PutValue(const Keyspace::Value& v) {
 
 }  // namespace
 
-StatusOr<Written<bool>> Keyspace::Rename(DbIndex db, std::string_view from, std::string_view to,
-                                         bool nx) {
+StatusOr<Written<bool>> Keyspace::Transfer(const KeyRef (&keys)[2], bool overwrite,
+                                           bool keep_source, bool missing_is_error) {
   bool done = false;
-  std::string_view keys[] = {from, to};
-  auto lsn = Update(db, keys, [&](auto current, auto* out) -> Status {
-    if (current[0] == nullptr) return Status::NoSuchKey();
-    if (from == to) {
-      done = !nx;
-      return Status::OK();
-    }
-    if (current[1] != nullptr && nx) return Status::OK();
+  auto lsn = Update(keys, [&](auto current, auto* out) -> Status {
+    if (current[0] == nullptr) return missing_is_error ? Status::NoSuchKey() : Status::OK();
+    if (current[1] != nullptr && !overwrite) return Status::OK();
     (*out)[1] = PutValue(*current[0]);
-    (*out)[0].op = Op::kDelete;
+    if (!keep_source) (*out)[0].op = Op::kDelete;
     done = true;
     return Status::OK();
   });
   if (!lsn.ok()) return lsn.status();
   return Written<bool>{done, *lsn};
+}
+
+StatusOr<Written<bool>> Keyspace::Rename(DbIndex db, std::string_view from, std::string_view to,
+                                         bool nx) {
+  if (from == to) {  // nothing moves, but a missing key is still an error
+    std::string_view keys[] = {from};
+    auto exists = Exists(db, keys);
+    if (!exists.ok()) return exists.status();
+    if (exists->value == 0) return Status::NoSuchKey();
+    return Written<bool>{!nx, exists->lsn};
+  }
+  return Transfer({{db, from}, {db, to}}, /*overwrite=*/!nx, /*keep_source=*/false,
+                  /*missing_is_error=*/true);
 }
 
 StatusOr<Written<bool>> Keyspace::Copy(DbIndex db, std::string_view from, DbIndex to_db,
                                        std::string_view to, bool replace) {
-  bool done = false;
-  KeyRef keys[] = {{db, from}, {to_db, to}};
-  auto lsn = Update(keys, [&](auto current, auto* out) -> Status {
-    if (current[0] == nullptr) return Status::OK();
-    if (current[1] != nullptr && !replace) return Status::OK();
-    (*out)[1] = PutValue(*current[0]);
-    done = true;
-    return Status::OK();
-  });
-  if (!lsn.ok()) return lsn.status();
-  return Written<bool>{done, *lsn};
+  return Transfer({{db, from}, {to_db, to}}, replace, /*keep_source=*/true,
+                  /*missing_is_error=*/false);
 }
 
 StatusOr<Written<bool>> Keyspace::Move(DbIndex db, std::string_view key, DbIndex to_db) {
-  bool done = false;
-  KeyRef keys[] = {{db, key}, {to_db, key}};
-  auto lsn = Update(keys, [&](auto current, auto* out) -> Status {
-    if (current[0] == nullptr || current[1] != nullptr) return Status::OK();
-    (*out)[1] = PutValue(*current[0]);
-    (*out)[0].op = Op::kDelete;
-    done = true;
-    return Status::OK();
-  });
-  if (!lsn.ok()) return lsn.status();
-  return Written<bool>{done, *lsn};
+  return Transfer({{db, key}, {to_db, key}}, /*overwrite=*/false, /*keep_source=*/false,
+                  /*missing_is_error=*/false);
 }
 
 StatusOr<Written<int64_t>> Keyspace::SetRange(DbIndex db, std::string_view key, int64_t offset,

@@ -115,7 +115,7 @@ StatusOr<Written<SetResult>> Keyspace::Set(DbIndex db, std::string_view key, std
 }
 
 StatusOr<Written<std::optional<std::string>>> Keyspace::GetDel(DbIndex db, std::string_view key) {
-  return GetEx(db, key, ExpireChange{ExpireChange::Kind::kAt, 1});
+  return GetEx(db, key, ExpireChange{ExpireChange::Kind::kDelete, 0});
 }
 
 StatusOr<Written<std::optional<std::string>>> Keyspace::GetEx(DbIndex db, std::string_view key,
@@ -128,6 +128,8 @@ StatusOr<Written<std::optional<std::string>>> Keyspace::GetEx(DbIndex db, std::s
     result = old->data;
     if (change.kind == ExpireChange::Kind::kPersist && old->expire_at_ms != 0) {
       (*out)[0] = Put(old->data, 0);
+    } else if (change.kind == ExpireChange::Kind::kDelete) {
+      (*out)[0] = Delete();
     } else if (change.kind == ExpireChange::Kind::kAt) {
       if (change.at_ms <= NowMs()) {
         (*out)[0] = Delete();

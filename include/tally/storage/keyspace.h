@@ -59,7 +59,7 @@ struct SetResult {
 
 // What GETEX does to the TTL.
 struct ExpireChange {
-  enum class Kind { kNone, kPersist, kAt };
+  enum class Kind { kNone, kPersist, kAt, kDelete };  // kDelete: GETDEL
   Kind kind = Kind::kNone;
   int64_t at_ms = 0;  // for kAt
 };
@@ -232,6 +232,11 @@ class Keyspace {
   StatusOr<Entry*> Lookup(Shard& shard, DbIndex db, std::string_view key, int64_t now, Lsn* barrier,
                           std::vector<Record>* records);
   void EvictIfNeeded(Shard& shard);
+  // RENAME, COPY and MOVE: copies keys[0]'s value and TTL to keys[1] (replacing an existing
+  // value only if `overwrite`) and deletes keys[0] unless `keep_source`. Returns whether it did;
+  // a missing source is kNoSuchKey if `missing_is_error`, else "did not".
+  StatusOr<Written<bool>> Transfer(const KeyRef (&keys)[2], bool overwrite, bool keep_source,
+                                   bool missing_is_error);
   void CountDelta(DbIndex db, int keys, int expires);
 
   Store* const store_;
