@@ -3,7 +3,7 @@
 # configures with CMake, builds with Ninja.
 #   ./build.sh run [--option value ...]   build (Release) and run tallyd with conf/tally.conf
 #   ./build.sh test                       build and run every test (ctest)
-#   ./build.sh bench                      build (Release) and run the benchmark against Redis
+#   ./build.sh bench [compare|scale|micro]  build (Release) and run a benchmark (bench/README.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -53,9 +53,18 @@ case "$cmd" in
     ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
     ;;
   bench)
-    install_packages $BUILD_PKGS $TEST_PKGS
-    build build-release Release OFF
-    exec /usr/bin/python3 bench/compare.py --tallyd build-release/tallyd "$@"
+    # ./build.sh bench [compare|scale|micro] [args]: bench/compare.py (default), bench/scale.py
+    # or the Google Benchmark micro-benchmarks. See bench/README.md.
+    install_packages $BUILD_PKGS $TEST_PKGS libbenchmark-dev
+    build build-release Release OFF -DTALLY_BUILD_BENCH=ON
+    what="${1:-compare}"
+    [ $# -gt 0 ] && shift
+    case "$what" in
+      compare) exec /usr/bin/python3 bench/compare.py --tallyd build-release/tallyd "$@" ;;
+      scale) exec /usr/bin/python3 bench/scale.py --tallyd build-release/tallyd "$@" ;;
+      micro) exec build-release/bench/micro/tally_micro_bench "$@" ;;
+      *) echo "usage: $0 bench [compare|scale|micro] [args]" >&2; exit 2 ;;
+    esac
     ;;
   *)
     echo "usage: $0 run|test|bench" >&2

@@ -8,6 +8,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "ack_waiters.h"
 #include "tally/commands/command_table.h"
 #include "tally/server/server.h"
 #include "tally/util/clock.h"
@@ -29,8 +30,13 @@ std::string Endpoint(const asio::ip::tcp::endpoint& ep) {
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, Server& server, uint64_t id)
-    : socket_(std::move(socket)), wake_(socket_.get_executor()), server_(server), writer_(&out_) {
+Connection::Connection(asio::ip::tcp::socket socket, Server& server,
+                       std::shared_ptr<AckWaiters> acks, uint64_t id)
+    : socket_(std::move(socket)),
+      wake_(socket_.get_executor()),
+      server_(server),
+      acks_(std::move(acks)),
+      writer_(&out_) {
   std::error_code ec;
   session_.id = id;
   auto remote = socket_.remote_endpoint(ec);
@@ -161,20 +167,18 @@ asio::awaitable<bool> Connection::Flush() {
 }
 
 asio::awaitable<Status> Connection::WaitAcked(Lsn lsn) {
-  CommitLog& log = server_.commit_log();
-  if (lsn <= log.ack_lsn()) co_return Status::OK();
+  if (lsn <= server_.commit_log().ack_lsn()) co_return Status::OK();
   acked_ = false;
   wake_.expires_at(asio::steady_timer::time_point::max());
-  log.WhenAcked(lsn, [self = shared_from_this()](Status st) {
-    // Runs on the commit thread: hand the result to the connection's own executor.
-    asio::post(self->socket_.get_executor(), [self, st = std::move(st)]() mutable {
-      self->acked_status_ = std::move(st);
-      self->acked_ = true;
-      self->wake_.cancel();
-    });
-  });
+  acks_->Add(lsn, shared_from_this());
   while (!acked_) co_await wake_.async_wait(kAsTuple);
   co_return acked_status_;
+}
+
+void Connection::OnAcked(const Status& st) {
+  acked_status_ = st;
+  acked_ = true;
+  wake_.cancel();
 }
 
 }  // namespace tally

@@ -22,17 +22,23 @@
 
 namespace tally {
 
+class AckWaiters;
 class Server;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(asio::ip::tcp::socket socket, Server& server, uint64_t id);
+  // `acks` belongs to the io thread the socket's executor runs on.
+  Connection(asio::ip::tcp::socket socket, Server& server, std::shared_ptr<AckWaiters> acks,
+             uint64_t id);
 
   asio::awaitable<void> Run();
   // Asks the connection to finish its current batch and close. Any thread.
   void Stop();
   const Session& session() const { return session_; }
   asio::any_io_executor executor() { return socket_.get_executor(); }
+  // From AckWaiters, on the connection's executor: the barrier this connection waits for is
+  // acknowledged (OK) or never will be (the log's failure).
+  void OnAcked(const Status& st);
 
  private:
   // Executes every complete command in the input buffer. Returns false to close.
@@ -45,6 +51,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::ip::tcp::socket socket_;
   asio::steady_timer wake_;
   Server& server_;
+  std::shared_ptr<AckWaiters> acks_;
   Session session_;
   RespParser parser_;
   std::vector<std::string_view> args_;

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <random>
 
+#include "ack_waiters.h"
 #include "connection.h"
 #include "tally/util/clock.h"
 #include "tally/util/strings.h"
@@ -122,7 +123,10 @@ Status Server::Open() {
 Status Server::Listen() {
   int64_t threads = config_->Int(Opt::kIoThreads);
   if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  for (int64_t i = 0; i < threads; ++i) io_.push_back(std::make_unique<asio::io_context>(1));
+  for (int64_t i = 0; i < threads; ++i) {
+    io_.push_back(std::make_unique<asio::io_context>(1));
+    acks_.push_back(std::make_shared<AckWaiters>(io_.back()->get_executor(), log_.get()));
+  }
   auto port = static_cast<uint16_t>(config_->Int(Opt::kPort));
   std::string bind = config_->Str(Opt::kBind);
   auto addrs = SplitArgs(bind);
@@ -154,7 +158,7 @@ Status Server::Listen() {
 
 void Server::StartAccepting(Listener* l) {
   size_t k = next_io_.fetch_add(1) % io_.size();
-  l->acceptor.async_accept(*io_[k], [this, l](std::error_code ec, asio::ip::tcp::socket socket) {
+  l->acceptor.async_accept(*io_[k], [this, l, k](std::error_code ec, asio::ip::tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping()) return;
       spdlog::warn("Accept failed: {}", ec.message());
@@ -172,7 +176,7 @@ void Server::StartAccepting(Listener* l) {
         socket.close(wec);
       } else {
         uint64_t id = next_client_id_.fetch_add(1);
-        OnAccepted(std::make_shared<Connection>(std::move(socket), *this, id));
+        OnAccepted(std::make_shared<Connection>(std::move(socket), *this, acks_[k], id));
       }
     }
     if (!stopping()) StartAccepting(l);

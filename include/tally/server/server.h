@@ -30,6 +30,7 @@ class io_context;
 
 namespace tally {
 
+class AckWaiters;
 class Connection;
 struct Listener;
 
@@ -82,6 +83,7 @@ class Server : public ServerContext {
   std::unique_ptr<CommandTable> commands_;
 
   std::vector<std::unique_ptr<asio::io_context>> io_;
+  std::vector<std::shared_ptr<AckWaiters>> acks_;  // one per io_context
   std::vector<std::thread> threads_;
   std::thread expirer_;  // active expiry, every 100 ms (Redis's hz 10)
   std::vector<std::unique_ptr<Listener>> listeners_;

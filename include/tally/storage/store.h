@@ -32,6 +32,7 @@ namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
 class Env;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace tally {
@@ -82,6 +83,8 @@ class Store : public RecordWriter {
 
  private:
   Store() = default;
+  // Adds what one record does to `batch` (counts and the LSN are written by Write()).
+  void AddToBatch(const Record& r, rocksdb::WriteBatch* batch) const;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* data_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
