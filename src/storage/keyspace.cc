@@ -240,6 +240,18 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
     // is harmless: it only makes a later reader wait for this (imminent) group too.
     barrier = std::max(barrier, lsn);
   }
+  // A lookup that found nothing, in memory or in RocksDB, and wrote nothing leaves no entry:
+  // caching "absent" for every key ever read (GETs of missing keys) would fill the table with
+  // entries that push out real ones. A missing key read again asks RocksDB's bloom filters.
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const Entry* e = entries[i];
+    if (std::find(entries.begin(), entries.begin() + i, e) != entries.begin() + i) continue;
+    if (e->present || e->lsn != 0 || e->pins != 0) continue;
+    auto& map = shards_[shard_ids[i]]->dbs[keys[i].db];
+    auto it = map.find(keys[i].key);
+    shards_[shard_ids[i]]->bytes -= it->first.size() + kEntryOverhead;
+    map.erase(it);
+  }
   for (size_t id : order) EvictIfNeeded(*shards_[id]);
   if (!st.ok()) return st;
   return barrier;
