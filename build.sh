@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-BUILD_PKGS="cmake ninja-build g++ libasio-dev librocksdb-dev libspdlog-dev libgtest-dev"
+BUILD_PKGS="cmake ninja-build g++ libasio-dev librocksdb-dev libspdlog-dev libgtest-dev libabsl-dev"
 TEST_PKGS="redis-server redis-tools python3-redis python3-hiredis ruby-redis php-cli php-redis \
   libredis-perl prometheus-redis-exporter"
 

@@ -2,11 +2,12 @@
 // counts and eviction. The Redis semantics built on Update are in keyspace_strings.cc.
 #include "tally/storage/keyspace.h"
 
+#include <absl/container/node_hash_map.h>
+
 #include <algorithm>
 #include <functional>
 #include <limits>
 #include <mutex>
-#include <unordered_map>
 
 #include "tally/storage/value_codec.h"
 #include "tally/util/clock.h"
@@ -15,12 +16,27 @@ namespace tally {
 namespace {
 
 constexpr size_t kShards = 64;
-constexpr size_t kEntryOverhead = 80;  // node, hash slot, Entry fields: an estimate
 
-struct StringHash {
+// Transparent hash and equality, so that lookups by string_view build no std::string. The hash
+// is re-mixed: ShardOf() takes the same std::hash modulo 64, so within a shard its low bits are
+// all alike, and the Swiss table's 7-bit tags come from the low bits (without the mix nearly
+// every probe matched a tag and compared keys).
+struct KeyHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  size_t operator()(std::string_view s) const {
+    uint64_t h = std::hash<std::string_view>{}(s);
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+  }
 };
+struct KeyEq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+};
+constexpr size_t kEntryOverhead = 80;  // node, hash slot, Entry fields: an estimate
 
 }  // namespace
 
@@ -40,10 +56,14 @@ thread_local Keyspace::AtomicScope* tls_scope = nullptr;
 
 struct Keyspace::Shard {
   std::mutex mu;
-  std::vector<std::unordered_map<std::string, Entry, StringHash, std::equal_to<>>> dbs;
+  // absl's node map: Swiss-table lookups (a miss is usually answered by one group of control
+  // bytes, no division), with entries that stay put, as Update() keeps pointers to them.
+  std::vector<absl::node_hash_map<std::string, Entry, KeyHash, KeyEq>> dbs;
   size_t bytes = 0;
+  // The CLOCK hand: a database and the key it stopped at (an iterator would not survive a
+  // rehash).
   size_t hand_db = 0;
-  size_t hand_bucket = 0;
+  std::string hand_key;
 };
 
 Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
@@ -95,8 +115,8 @@ void Keyspace::CountDelta(DbIndex db, int keys, int expires) {
 }
 
 StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::string_view key,
-                                            int64_t now, Lsn* barrier,
-                                            std::vector<Record>* records) {
+                                            int64_t now, Lsn* barrier, std::vector<Record>* records,
+                                            Entry* absent) {
   auto& map = shard.dbs[db];
   auto it = map.find(key);
   if (it == map.end()) {
@@ -116,6 +136,13 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
         e.value.assign(decoded->payload);
         e.expire_at_ms = decoded->expire_at_ms;
       }
+    }
+    if (!e.present && absent != nullptr) {
+      // Nowhere: nothing to cache (a GET of a missing key would fill the table with entries
+      // that push real ones out). Update() adds the entry if it writes the key.
+      *absent = std::move(e);
+      *barrier = std::max(*barrier, absent->lsn);
+      return absent;
     }
     shard.bytes += key.size() + e.value.size() + kEntryOverhead;
     it = map.emplace(std::string(key), std::move(e)).first;
@@ -171,8 +198,24 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
   std::vector<Entry*> entries(keys.size());
   std::vector<Value> values(keys.size());
   std::vector<const Value*> current(keys.size(), nullptr);
+  // Keys found nowhere get a stand-in entry here instead of one in the table (for a few keys:
+  // a key named twice must find the same stand-in, which is a scan over the earlier keys).
+  constexpr size_t kMaxAbsent = 4;
+  Entry absent[kMaxAbsent];
+  const bool use_absent = keys.size() <= kMaxAbsent;
+  auto is_absent = [&](const Entry* e) { return e >= absent && e < absent + kMaxAbsent; };
   for (size_t i = 0; i < keys.size(); ++i) {
-    auto e = Lookup(*shards_[shard_ids[i]], keys[i].db, keys[i].key, now, &barrier, &records);
+    const KeyRef& k = keys[i];
+    Entry* same = nullptr;
+    for (size_t j = 0; use_absent && j < i; ++j) {
+      if (is_absent(entries[j]) && keys[j].db == k.db && keys[j].key == k.key) same = entries[j];
+    }
+    if (same != nullptr) {
+      entries[i] = same;
+      continue;
+    }
+    auto e = Lookup(*shards_[shard_ids[i]], k.db, k.key, now, &barrier, &records,
+                    use_absent ? &absent[i] : nullptr);
     if (!e.ok()) return e.status();
     entries[i] = *e;
   }
@@ -194,9 +237,20 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
     if (writes && !log_->healthy()) st = log_->failure();
     for (size_t i = 0; writes && st.ok() && i < keys.size(); ++i) {
       Mutation& m = mutations[i];
-      Entry& e = *entries[i];
       Shard& shard = *shards_[shard_ids[i]];
-      if (m.op == Mutation::Op::kKeep || (m.op == Mutation::Op::kDelete && !e.present)) continue;
+      if (m.op == Mutation::Op::kKeep || (m.op == Mutation::Op::kDelete && !entries[i]->present))
+        continue;
+      if (is_absent(entries[i])) {
+        // The first write of a key found nowhere: now it gets its table entry.
+        Entry* stand_in = entries[i];
+        auto& map = shard.dbs[keys[i].db];
+        Entry* real = &map.emplace(std::string(keys[i].key), std::move(*stand_in)).first->second;
+        shard.bytes += keys[i].key.size() + kEntryOverhead;
+        for (auto& p : entries) {
+          if (p == stand_in) p = real;
+        }
+      }
+      Entry& e = *entries[i];
       Record r;
       r.db = keys[i].db;
       r.key.assign(keys[i].key);
@@ -240,18 +294,6 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
     // is harmless: it only makes a later reader wait for this (imminent) group too.
     barrier = std::max(barrier, lsn);
   }
-  // A lookup that found nothing, in memory or in RocksDB, and wrote nothing leaves no entry:
-  // caching "absent" for every key ever read (GETs of missing keys) would fill the table with
-  // entries that push out real ones. A missing key read again asks RocksDB's bloom filters.
-  for (size_t i = 0; i < keys.size(); ++i) {
-    const Entry* e = entries[i];
-    if (std::find(entries.begin(), entries.begin() + i, e) != entries.begin() + i) continue;
-    if (e->present || e->lsn != 0 || e->pins != 0) continue;
-    auto& map = shards_[shard_ids[i]]->dbs[keys[i].db];
-    auto it = map.find(keys[i].key);
-    shards_[shard_ids[i]]->bytes -= it->first.size() + kEntryOverhead;
-    map.erase(it);
-  }
   for (size_t id : order) EvictIfNeeded(*shards_[id]);
   if (!st.ok()) return st;
   return barrier;
@@ -263,34 +305,34 @@ void Keyspace::EvictIfNeeded(Shard& shard) {
   // An entry may go once the reply of any reader that reloads it from RocksDB (and so waits for
   // nothing) reveals nothing unacknowledged.
   const Lsn clean = log_->ack_lsn();
-  // CLOCK over (database, bucket): clear the referenced bit, evict clean unreferenced entries.
+  // CLOCK over each database's entries in table order: clear the referenced bit, evict clean
+  // unreferenced entries.
+  const size_t target = budget * 9 / 10;
   size_t scanned = 0;
-  std::vector<std::string> victims;
-  while (shard.bytes > budget * 9 / 10 && scanned < 4096) {
-    auto& map = shard.dbs[shard.hand_db % shard.dbs.size()];
-    if (map.bucket_count() == 0 || shard.hand_bucket >= map.bucket_count()) {
-      shard.hand_db = (shard.hand_db + 1) % shard.dbs.size();
-      shard.hand_bucket = 0;
+  while (shard.bytes > target && scanned < 4096) {
+    auto& map = shard.dbs[shard.hand_db];
+    auto it = shard.hand_key.empty() ? map.end() : map.find(shard.hand_key);
+    if (it == map.end()) it = map.begin();  // new database, or the hand's key is gone
+    while (it != map.end() && shard.bytes > target && scanned < 4096) {
       ++scanned;
-      continue;
-    }
-    victims.clear();
-    for (auto it = map.begin(shard.hand_bucket); it != map.end(shard.hand_bucket); ++it) {
       Entry& e = it->second;
-      if (e.lsn > clean || e.pins > 0) continue;  // dirty, or WATCHed
-      if (e.referenced) {
+      if (e.lsn > clean || e.pins > 0) {  // dirty, or WATCHed
+        ++it;
+      } else if (e.referenced) {
         e.referenced = false;
+        ++it;
       } else {
-        victims.push_back(it->first);
+        shard.bytes -= it->first.size() + e.value.size() + kEntryOverhead;
+        map.erase(it++);  // erasing leaves other iterators valid
       }
     }
-    for (const auto& k : victims) {
-      auto it = map.find(k);
-      shard.bytes -= it->first.size() + it->second.value.size() + kEntryOverhead;
-      map.erase(it);
+    if (it == map.end()) {
+      shard.hand_db = (shard.hand_db + 1) % shard.dbs.size();
+      shard.hand_key.clear();
+      ++scanned;
+    } else {
+      shard.hand_key = it->first;
     }
-    ++shard.hand_bucket;
-    ++scanned;
   }
 }
 

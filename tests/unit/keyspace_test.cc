@@ -28,6 +28,33 @@ TEST_F(KeyspaceTest, IncrByCountsFromZeroAndKeepsTtl) {
   EXPECT_GT(ks().PTtl(0, "t")->value, 90000);
 }
 
+// A key found nowhere is not cached by reads; its first write adds it, once, even when the
+// same command names it twice.
+TEST_F(KeyspaceTest, KeysFoundNowhereAreNotCachedUntilWritten) {
+  const size_t before = ks().table_bytes();
+  for (int i = 0; i < 100; ++i) {
+    auto r = ks().Get(0, "missing" + std::to_string(i));
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->value.has_value());
+  }
+  EXPECT_EQ(ks().table_bytes(), before);
+  std::vector<std::string_view> pairs = {"n", "1", "n", "2"};
+  ASSERT_TRUE(ks().MSet(0, pairs, false).ok());
+  EXPECT_EQ(*ks().Get(0, "n")->value, "2");
+  EXPECT_EQ(ks().Counts(0).keys, 1);
+  std::vector<std::string_view> twice = {"m", "m"};
+  auto del = ks().Del(0, twice);
+  ASSERT_TRUE(del.ok());
+  EXPECT_EQ(del->value, 0);
+  ASSERT_TRUE(ks().IncrBy(0, "c", 2).ok());
+  EXPECT_EQ(ks().IncrBy(0, "c", 3)->value, 5);
+  EXPECT_EQ(ks().Counts(0).keys, 2);
+  server_.Restart();
+  EXPECT_EQ(*ks().Get(0, "n")->value, "2");
+  EXPECT_EQ(*ks().Get(0, "c")->value, "5");
+  EXPECT_EQ(ks().Counts(0).keys, 2);
+}
+
 TEST_F(KeyspaceTest, IncrByErrors) {
   ASSERT_TRUE(ks().Set(0, "s", "abc", {}).ok());
   EXPECT_EQ(ks().IncrBy(0, "s", 1).status().code(), Status::Code::kNotInteger);

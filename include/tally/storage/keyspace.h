@@ -229,8 +229,10 @@ class Keyspace {
   struct Shard;
   struct Entry;
   size_t ShardOf(std::string_view key) const;
+  // The key's entry, loaded from the store on a miss. A key that is nowhere is put in the table,
+  // unless `absent` is given: then *absent describes it and is returned (nothing is cached).
   StatusOr<Entry*> Lookup(Shard& shard, DbIndex db, std::string_view key, int64_t now, Lsn* barrier,
-                          std::vector<Record>* records);
+                          std::vector<Record>* records, Entry* absent = nullptr);
   void EvictIfNeeded(Shard& shard);
   // RENAME, COPY and MOVE: copies keys[0]'s value and TTL to keys[1] (replacing an existing
   // value only if `overwrite`) and deletes keys[0] unless `keep_source`. Returns whether it did;
