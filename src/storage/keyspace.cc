@@ -11,11 +11,13 @@
 
 #include "tally/storage/value_codec.h"
 #include "tally/util/clock.h"
+#include "tally/util/inline_buffer.h"
 
 namespace tally {
 namespace {
 
 constexpr size_t kShards = 64;
+constexpr size_t kInlineKeys = 4;  // Update()'s scratch space for this many keys is inline
 
 // Transparent hash and equality, so that lookups by string_view build no std::string. The hash
 // is re-mixed: ShardOf() takes the same std::hash modulo 64, so within a shard its low bits are
@@ -171,39 +173,39 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
 }
 
 StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> keys, UpdateFn fn) {
-  std::vector<KeyRef> refs;
-  refs.reserve(keys.size());
-  for (auto k : keys) refs.push_back(KeyRef{db, k});
-  return Update(refs, fn);
+  InlineBuffer<KeyRef, kInlineKeys> refs(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) refs[i] = KeyRef{db, keys[i]};
+  return Update(refs.span(), fn);
 }
 
 StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
+  // Scratch space lives on the stack for commands of up to kInlineKeys keys.
+  const size_t n = keys.size();
   // Lock every shard involved, in index order (no deadlock between multi-key operations).
-  std::vector<size_t> shard_ids;
-  shard_ids.reserve(keys.size());
-  for (const KeyRef& k : keys) shard_ids.push_back(ShardOf(k.key));
-  std::vector<size_t> order = shard_ids;
-  std::sort(order.begin(), order.end());
-  order.erase(std::unique(order.begin(), order.end()), order.end());
+  InlineBuffer<size_t, kInlineKeys> shard_ids(n);
+  for (size_t i = 0; i < n; ++i) shard_ids[i] = ShardOf(keys[i].key);
+  InlineBuffer<size_t, kInlineKeys> order_buf(n);
+  std::copy(shard_ids.begin(), shard_ids.end(), order_buf.begin());
+  std::sort(order_buf.begin(), order_buf.end());
+  const std::span<size_t> order(order_buf.begin(), std::unique(order_buf.begin(), order_buf.end()));
   AtomicScope* scope = (tls_scope != nullptr && tls_scope->keyspace_ == this) ? tls_scope : nullptr;
-  std::vector<std::unique_lock<std::mutex>> locks;
+  InlineBuffer<std::unique_lock<std::mutex>, kInlineKeys> locks(n);
   if (scope == nullptr) {
-    locks.reserve(order.size());
-    for (size_t id : order) locks.emplace_back(shards_[id]->mu);
+    for (size_t i = 0; i < order.size(); ++i)
+      locks[i] = std::unique_lock<std::mutex>(shards_[order[i]]->mu);
   }
 
   const int64_t now = NowMs();
   Lsn barrier = 0;
   std::vector<Record> records;
-  std::vector<Entry*> entries(keys.size());
-  std::vector<Value> values(keys.size());
-  std::vector<const Value*> current(keys.size(), nullptr);
+  InlineBuffer<Entry*, kInlineKeys> entries(n);
+  InlineBuffer<Value, kInlineKeys> values(n);
+  InlineBuffer<const Value*, kInlineKeys> current(n);
   // Keys found nowhere get a stand-in entry here instead of one in the table (for a few keys:
   // a key named twice must find the same stand-in, which is a scan over the earlier keys).
-  constexpr size_t kMaxAbsent = 4;
-  Entry absent[kMaxAbsent];
-  const bool use_absent = keys.size() <= kMaxAbsent;
-  auto is_absent = [&](const Entry* e) { return e >= absent && e < absent + kMaxAbsent; };
+  Entry absent[kInlineKeys];
+  const bool use_absent = n <= kInlineKeys;
+  auto is_absent = [&](const Entry* e) { return e >= absent && e < absent + kInlineKeys; };
   for (size_t i = 0; i < keys.size(); ++i) {
     const KeyRef& k = keys[i];
     Entry* same = nullptr;
@@ -229,8 +231,8 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
       current[i] = &values[i];
     }
   }
-  std::vector<Mutation> mutations(keys.size());
-  Status st = fn(current, &mutations);
+  InlineBuffer<Mutation, kInlineKeys> mutations(n);
+  Status st = fn(current.span(), mutations.span());
   if (st.ok()) {
     bool writes = std::any_of(mutations.begin(), mutations.end(),
                               [](const Mutation& m) { return m.op != Mutation::Op::kKeep; });

@@ -8,7 +8,7 @@ StatusOr<Written<int64_t>> Keyspace::Expire(DbIndex db, std::string_view key, in
                                             int flags) {
   int64_t result = 0;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto* out) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
     const Value* v = current[0];
     if (v == nullptr) return Status::OK();
     const int64_t cur = v->expire_at_ms == 0 ? -1 : v->expire_at_ms;
@@ -18,7 +18,7 @@ StatusOr<Written<int64_t>> Keyspace::Expire(DbIndex db, std::string_view key, in
     if ((flags & kExpireGt) && (cur == -1 || at_ms <= cur)) return Status::OK();
     if ((flags & kExpireLt) && cur != -1 && at_ms >= cur) return Status::OK();
     result = 1;
-    Mutation& m = (*out)[0];
+    Mutation& m = out[0];
     if (at_ms <= NowMs()) {
       m.op = Mutation::Op::kDelete;  // a time in the past deletes the key
     } else {
@@ -56,7 +56,7 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t max_keys) {
       // Looking the key up is enough: every access deletes an expired key. A key re-set with a
       // later (or no) expiry since is left alone; either way the index entry goes.
       std::string_view keys[] = {key};
-      auto lsn = Update(static_cast<DbIndex>(db), keys, [](auto, auto*) { return Status::OK(); });
+      auto lsn = Update(static_cast<DbIndex>(db), keys, [](auto, auto) { return Status::OK(); });
       if (!lsn.ok()) continue;
       ++handled;
       Record r;
@@ -90,11 +90,11 @@ int64_t Keyspace::AverageTtl(DbIndex db, int64_t now_ms) const {
 StatusOr<Written<int64_t>> Keyspace::Persist(DbIndex db, std::string_view key) {
   int64_t result = 0;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto* out) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
     const Value* v = current[0];
     if (v == nullptr || v->expire_at_ms == 0) return Status::OK();
     result = 1;
-    Mutation& m = (*out)[0];
+    Mutation& m = out[0];
     m.op = Mutation::Op::kPut;
     m.data = v->data;
     m.expire_at_ms = 0;
@@ -107,7 +107,7 @@ StatusOr<Written<int64_t>> Keyspace::Persist(DbIndex db, std::string_view key) {
 StatusOr<Written<int64_t>> Keyspace::ExpireAt(DbIndex db, std::string_view key) {
   int64_t result = -2;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto*) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto) -> Status {
     if (current[0] != nullptr)
       result = current[0]->expire_at_ms == 0 ? -1 : current[0]->expire_at_ms;
     return Status::OK();

@@ -21,11 +21,11 @@ Keyspace::Mutation PutValue(const Keyspace::Value& v) {
 StatusOr<Written<bool>> Keyspace::Transfer(const KeyRef (&keys)[2], bool overwrite,
                                            bool keep_source, bool missing_is_error) {
   bool done = false;
-  auto lsn = Update(keys, [&](auto current, auto* out) -> Status {
+  auto lsn = Update(keys, [&](auto current, auto out) -> Status {
     if (current[0] == nullptr) return missing_is_error ? Status::NoSuchKey() : Status::OK();
     if (current[1] != nullptr && !overwrite) return Status::OK();
-    (*out)[1] = PutValue(*current[0]);
-    if (!keep_source) (*out)[0].op = Op::kDelete;
+    out[1] = PutValue(*current[0]);
+    if (!keep_source) out[0].op = Op::kDelete;
     done = true;
     return Status::OK();
   });
@@ -61,7 +61,7 @@ StatusOr<Written<int64_t>> Keyspace::SetRange(DbIndex db, std::string_view key, 
                                               std::string_view value, int64_t max_len) {
   int64_t length = 0;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto* out) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
     const Value* old = current[0];
     length = old ? static_cast<int64_t>(old->data.size()) : 0;
     if (value.empty()) return Status::OK();  // nothing to set: the length (or 0)
@@ -71,7 +71,7 @@ StatusOr<Written<int64_t>> Keyspace::SetRange(DbIndex db, std::string_view key, 
     if (data.size() < offset + value.size()) data.resize(offset + value.size(), '\0');
     data.replace(offset, value.size(), value);
     length = static_cast<int64_t>(data.size());
-    Mutation& m = (*out)[0];
+    Mutation& m = out[0];
     m.op = Op::kPut;
     m.data = std::move(data);
     m.expire_at_ms = old ? old->expire_at_ms : 0;
@@ -85,7 +85,7 @@ StatusOr<Written<std::string>> Keyspace::GetRange(DbIndex db, std::string_view k
                                                   int64_t end) {
   std::string result;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto*) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto) -> Status {
     if (current[0] == nullptr) return Status::OK();
     const std::string& s = current[0]->data;
     const int64_t len = static_cast<int64_t>(s.size());

@@ -32,7 +32,7 @@ Keyspace::Mutation Delete() {
 StatusOr<Written<int64_t>> Keyspace::IncrBy(DbIndex db, std::string_view key, int64_t delta) {
   int64_t result = 0;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto* out) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
     int64_t value = 0;
     int64_t expire = 0;
     if (current[0] != nullptr) {
@@ -46,7 +46,7 @@ StatusOr<Written<int64_t>> Keyspace::IncrBy(DbIndex db, std::string_view key, in
       return Status::Overflow();
     }
     result = value + delta;
-    (*out)[0] = Put(FormatInt64(result), expire);
+    out[0] = Put(FormatInt64(result), expire);
     return Status::OK();
   });
   if (!lsn.ok()) return lsn.status();
@@ -57,7 +57,7 @@ StatusOr<Written<std::string>> Keyspace::IncrByFloat(DbIndex db, std::string_vie
                                                      std::string_view increment) {
   std::string result;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto* out) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
     long double value = 0;
     int64_t expire = 0;
     if (current[0] != nullptr) {
@@ -71,7 +71,7 @@ StatusOr<Written<std::string>> Keyspace::IncrByFloat(DbIndex db, std::string_vie
     value += *delta;
     if (std::isnan(value) || std::isinf(value)) return Status::NanOrInfinity();
     result = FormatLongDouble(value);
-    (*out)[0] = Put(result, expire);
+    out[0] = Put(result, expire);
     return Status::OK();
   });
   if (!lsn.ok()) return lsn.status();
@@ -81,7 +81,7 @@ StatusOr<Written<std::string>> Keyspace::IncrByFloat(DbIndex db, std::string_vie
 StatusOr<Written<std::optional<std::string>>> Keyspace::Get(DbIndex db, std::string_view key) {
   std::optional<std::string> result;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto*) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto) -> Status {
     if (current[0] != nullptr) result = current[0]->data;
     return Status::OK();
   });
@@ -93,7 +93,7 @@ StatusOr<Written<SetResult>> Keyspace::Set(DbIndex db, std::string_view key, std
                                            const SetOptions& options) {
   SetResult result;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto* out) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
     const Value* old = current[0];
     if (options.get && old != nullptr) result.old = old->data;
     if ((options.cond == SetOptions::Cond::kNx && old != nullptr) ||
@@ -104,9 +104,9 @@ StatusOr<Written<SetResult>> Keyspace::Set(DbIndex db, std::string_view key, std
     int64_t expire = options.expire_at_ms;
     if (options.keep_ttl && old != nullptr) expire = old->expire_at_ms;
     if (expire != 0 && expire <= NowMs()) {
-      (*out)[0] = Delete();  // already expired (EXAT/PXAT in the past): the key is gone
+      out[0] = Delete();  // already expired (EXAT/PXAT in the past): the key is gone
     } else {
-      (*out)[0] = Put(std::string(value), expire);
+      out[0] = Put(std::string(value), expire);
     }
     return Status::OK();
   });
@@ -122,19 +122,19 @@ StatusOr<Written<std::optional<std::string>>> Keyspace::GetEx(DbIndex db, std::s
                                                               ExpireChange change) {
   std::optional<std::string> result;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto* out) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
     const Value* old = current[0];
     if (old == nullptr) return Status::OK();
     result = old->data;
     if (change.kind == ExpireChange::Kind::kPersist && old->expire_at_ms != 0) {
-      (*out)[0] = Put(old->data, 0);
+      out[0] = Put(old->data, 0);
     } else if (change.kind == ExpireChange::Kind::kDelete) {
-      (*out)[0] = Delete();
+      out[0] = Delete();
     } else if (change.kind == ExpireChange::Kind::kAt) {
       if (change.at_ms <= NowMs()) {
-        (*out)[0] = Delete();
+        out[0] = Delete();
       } else {
-        (*out)[0] = Put(old->data, change.at_ms);
+        out[0] = Put(old->data, change.at_ms);
       }
     }
     return Status::OK();
@@ -147,7 +147,7 @@ StatusOr<Written<int64_t>> Keyspace::Append(DbIndex db, std::string_view key,
                                             std::string_view value, int64_t max_len) {
   int64_t length = 0;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto* out) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
     const Value* old = current[0];
     size_t old_len = old ? old->data.size() : 0;
     if (static_cast<int64_t>(old_len + value.size()) > max_len) {
@@ -156,7 +156,7 @@ StatusOr<Written<int64_t>> Keyspace::Append(DbIndex db, std::string_view key,
     std::string data = old ? old->data : std::string();
     data.append(value);
     length = static_cast<int64_t>(data.size());
-    (*out)[0] = Put(std::move(data), old ? old->expire_at_ms : 0);
+    out[0] = Put(std::move(data), old ? old->expire_at_ms : 0);
     return Status::OK();
   });
   if (!lsn.ok()) return lsn.status();
@@ -166,7 +166,7 @@ StatusOr<Written<int64_t>> Keyspace::Append(DbIndex db, std::string_view key,
 StatusOr<Written<int64_t>> Keyspace::StrLen(DbIndex db, std::string_view key) {
   int64_t length = 0;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto*) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto) -> Status {
     if (current[0] != nullptr) length = static_cast<int64_t>(current[0]->data.size());
     return Status::OK();
   });
@@ -177,7 +177,7 @@ StatusOr<Written<int64_t>> Keyspace::StrLen(DbIndex db, std::string_view key) {
 StatusOr<Written<std::vector<std::optional<std::string>>>> Keyspace::MGet(
     DbIndex db, std::span<const std::string_view> keys) {
   std::vector<std::optional<std::string>> result(keys.size());
-  auto lsn = Update(db, keys, [&](auto current, auto*) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto) -> Status {
     for (size_t i = 0; i < keys.size(); ++i)
       if (current[i] != nullptr) result[i] = current[i]->data;
     return Status::OK();
@@ -191,12 +191,12 @@ StatusOr<Written<bool>> Keyspace::MSet(DbIndex db, std::span<const std::string_v
   std::vector<std::string_view> keys;
   for (size_t i = 0; i + 1 < pairs.size(); i += 2) keys.push_back(pairs[i]);
   bool written = false;
-  auto lsn = Update(db, keys, [&](auto current, auto* out) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
     if (only_if_none_exist) {
       for (const Value* v : current)
         if (v != nullptr) return Status::OK();
     }
-    for (size_t i = 0; i < keys.size(); ++i) (*out)[i] = Put(std::string(pairs[2 * i + 1]), 0);
+    for (size_t i = 0; i < keys.size(); ++i) out[i] = Put(std::string(pairs[2 * i + 1]), 0);
     written = true;
     return Status::OK();
   });
@@ -206,11 +206,11 @@ StatusOr<Written<bool>> Keyspace::MSet(DbIndex db, std::span<const std::string_v
 
 StatusOr<Written<int64_t>> Keyspace::Del(DbIndex db, std::span<const std::string_view> keys) {
   int64_t deleted = 0;
-  auto lsn = Update(db, keys, [&](auto current, auto* out) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
     std::unordered_set<std::string_view> seen;
     for (size_t i = 0; i < keys.size(); ++i) {
       if (current[i] == nullptr || !seen.insert(keys[i]).second) continue;
-      (*out)[i] = Delete();
+      out[i] = Delete();
       ++deleted;
     }
     return Status::OK();
@@ -221,7 +221,7 @@ StatusOr<Written<int64_t>> Keyspace::Del(DbIndex db, std::span<const std::string
 
 StatusOr<Written<int64_t>> Keyspace::Exists(DbIndex db, std::span<const std::string_view> keys) {
   int64_t count = 0;
-  auto lsn = Update(db, keys, [&](auto current, auto*) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto) -> Status {
     for (const Value* v : current) count += v != nullptr;
     return Status::OK();
   });
@@ -232,7 +232,7 @@ StatusOr<Written<int64_t>> Keyspace::Exists(DbIndex db, std::span<const std::str
 StatusOr<Written<int64_t>> Keyspace::PTtl(DbIndex db, std::string_view key) {
   int64_t ttl = -2;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto*) -> Status {
+  auto lsn = Update(db, keys, [&](auto current, auto) -> Status {
     if (current[0] == nullptr) return Status::OK();
     if (current[0]->expire_at_ms == 0) {
       ttl = -1;

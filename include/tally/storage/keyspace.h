@@ -182,7 +182,7 @@ class Keyspace {
   // every other operation), then applies the mutations it fills in (one per key, in order) as one
   // group of records. Returns the LSN to wait for. The building block of every operation above.
   using UpdateFn =
-      FunctionRef<Status(std::span<const Value* const> current, std::vector<Mutation>* out)>;
+      FunctionRef<Status(std::span<const Value* const> current, std::span<Mutation> out)>;
   StatusOr<Lsn> Update(DbIndex db, std::span<const std::string_view> keys, UpdateFn fn);
   // The same over keys of several databases (MOVE, COPY ... DB).
   struct KeyRef {
