@@ -11,7 +11,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TALLYD = os.environ.get("TALLYD") or os.path.join(HERE, "..", "..", "build", "tallyd")
+# Absolute: servers run with their data directory as the working directory.
+TALLYD = os.path.abspath(
+    os.environ.get("TALLYD") or os.path.join(HERE, "..", "..", "build", "tallyd"))
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
