@@ -59,7 +59,7 @@ bool SetName(CommandContext& ctx, std::string_view name) {
     ctx.reply.Error(errors::kClientNameChars);
     return false;
   }
-  std::lock_guard<std::mutex> l(ctx.session.mu);
+  MutexLock l(&ctx.session.mu);
   ctx.session.name.assign(name);
   return true;
 }
@@ -119,7 +119,7 @@ std::string ClientLine(const Session& s, const char* current_command) {
   int64_t now = NowMs();
   std::string name, lib_name, lib_ver;
   {
-    std::lock_guard<std::mutex> l(s.mu);
+    MutexLock l(&s.mu);
     name = s.name;
     lib_name = s.lib_name;
     lib_ver = s.lib_ver;
@@ -146,7 +146,7 @@ void ClientIdCommand(CommandContext& ctx) {
 }
 
 void ClientGetNameCommand(CommandContext& ctx) {
-  std::lock_guard<std::mutex> l(ctx.session.mu);
+  MutexLock l(&ctx.session.mu);
   if (ctx.session.name.empty()) return ctx.reply.Null();
   ctx.reply.Bulk(ctx.session.name);
 }
@@ -164,7 +164,7 @@ void ClientSetInfoCommand(CommandContext& ctx) {
   if (!ValidName(value))
     return ctx.reply.Error(std::string(attr) +
                            " cannot contain spaces, newlines or special characters.");
-  std::lock_guard<std::mutex> l(ctx.session.mu);
+  MutexLock l(&ctx.session.mu);
   (is_name ? ctx.session.lib_name : ctx.session.lib_ver).assign(value);
   ctx.reply.Ok();
 }

@@ -23,7 +23,7 @@ CommitLog::~CommitLog() { (void)Stop(); }
 void CommitLog::Start() {
   last_sync_ = std::chrono::steady_clock::now();
   {
-    std::lock_guard<std::mutex> l(sync_mu_);
+    MutexLock l(&sync_mu_);
     writer_done_ = false;
   }
   thread_ = std::thread([this] { Run(); });
@@ -32,58 +32,58 @@ void CommitLog::Start() {
 
 Status CommitLog::Stop() {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
-  written_cv_.notify_all();
+  cv_.SignalAll();
+  written_cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
   {
-    std::lock_guard<std::mutex> l(sync_mu_);
+    MutexLock l(&sync_mu_);
     writer_done_ = true;
   }
-  sync_cv_.notify_all();
+  sync_cv_.SignalAll();
   if (syncer_.joinable()) syncer_.join();
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return failure_;
 }
 
 Lsn CommitLog::Append(Record record) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   record.lsn = next_lsn_++;
   Lsn lsn = record.lsn;
   bool was_empty = queue_.empty();
   queue_.push_back(std::move(record));
-  if (was_empty) cv_.notify_one();
+  if (was_empty) cv_.Signal();
   return lsn;
 }
 
 Lsn CommitLog::Append(std::vector<Record> records) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   bool was_empty = queue_.empty();
   Lsn lsn = 0;
   for (auto& r : records) {
     r.lsn = lsn = next_lsn_++;
     queue_.push_back(std::move(r));
   }
-  if (was_empty && lsn != 0) cv_.notify_one();
+  if (was_empty && lsn != 0) cv_.Signal();
   return lsn;
 }
 
 Lsn CommitLog::last_lsn() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return next_lsn_ - 1;
 }
 
 Status CommitLog::WaitWritten(Lsn lsn) {
-  std::unique_lock<std::mutex> l(mu_);
-  written_cv_.wait(l, [&] { return written_lsn_.load() >= lsn || !failure_.ok() || stopping_; });
+  MutexLock l(&mu_);
+  while (!(written_lsn_.load() >= lsn || !failure_.ok() || stopping_)) written_cv_.Wait();
   if (!failure_.ok()) return failure_;
   return written_lsn_.load() >= lsn ? Status::OK() : Status::Shutdown();
 }
 
 Status CommitLog::failure() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return failure_;
 }
 
@@ -98,7 +98,7 @@ void CommitLog::WhenAcked(Lsn lsn, std::function<void(Status)> done) {
     return;
   }
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (failure_.ok()) {
       // Re-check under the lock: the commit thread publishes before it takes the lock to notify.
       if (lsn > ack_lsn()) {
@@ -114,7 +114,7 @@ void CommitLog::NotifyWaiters() {
   std::vector<Waiter> ready;
   Status st;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     st = failure_;
     Lsn acked = ack_lsn();
     auto it = std::partition(waiters_.begin(), waiters_.end(),
@@ -128,11 +128,11 @@ void CommitLog::NotifyWaiters() {
 void CommitLog::Fail(const Status& st) {
   write_errors_.fetch_add(1, std::memory_order_relaxed);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (failure_.ok()) failure_ = Status::LogFailed(st.ToString());
   }
   failed_.store(true, std::memory_order_release);
-  written_cv_.notify_all();
+  written_cv_.SignalAll();
   spdlog::error(
       "Write-ahead log failed: {}. No write at or after this point will be acknowledged; "
       "writes are refused until tallyd is restarted on a healthy disk.",
@@ -143,7 +143,7 @@ void CommitLog::Fail(const Status& st) {
 void CommitLog::RecordSyncLatency(std::chrono::steady_clock::duration d) {
   auto usec =
       static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (fsync_usec_.size() < kLatencyRing) {
     fsync_usec_.push_back(usec);
   } else {
@@ -170,8 +170,8 @@ void CommitLog::Run() {
   std::vector<Record> batch;
   while (true) {
     {
-      std::unique_lock<std::mutex> l(mu_);
-      cv_.wait(l, [&] { return !queue_.empty() || stopping_; });
+      MutexLock l(&mu_);
+      while (queue_.empty() && !stopping_) cv_.Wait();
       if (queue_.empty() && stopping_) break;
       batch.swap(queue_);
     }
@@ -196,8 +196,8 @@ void CommitLog::Run() {
         }
         // The syncer is not woken here: it polls at least every 100 ms, so waking it for every
         // group (two context switches each) bought nothing but CPU.
-        { std::lock_guard<std::mutex> l(mu_); }
-        written_cv_.notify_all();
+        { MutexLock l(&mu_); }
+        written_cv_.SignalAll();
         NotifyWaiters();
       }
     }
@@ -205,29 +205,31 @@ void CommitLog::Run() {
   }
 }
 
+bool CommitLog::SyncDue() const {
+  if (!healthy()) return writer_done_;
+  const bool behind = durable_lsn_.load() < written_lsn_.load();
+  switch (policy()) {
+    case FsyncPolicy::kAlways:
+      return behind || writer_done_;
+    case FsyncPolicy::kEverysec:
+      return writer_done_ ||
+             (behind && std::chrono::steady_clock::now() - last_sync_ >= kEverysecInterval);
+    case FsyncPolicy::kNo:
+      return writer_done_;
+  }
+  return writer_done_;
+}
+
 void CommitLog::RunSyncer() {
   while (true) {
     {
-      std::unique_lock<std::mutex> l(sync_mu_);
-      auto due = [&] {
-        if (!healthy()) return writer_done_;
-        bool behind = durable_lsn_.load() < written_lsn_.load();
-        switch (policy()) {
-          case FsyncPolicy::kAlways:
-            return behind || writer_done_;
-          case FsyncPolicy::kEverysec:
-            return writer_done_ ||
-                   (behind && std::chrono::steady_clock::now() - last_sync_ >= kEverysecInterval);
-          case FsyncPolicy::kNo:
-            return writer_done_;
-        }
-        return writer_done_;
-      };
-      while (!due()) {
+      MutexLock l(&sync_mu_);
+      while (!SyncDue()) {
         if (policy() == FsyncPolicy::kEverysec && durable_lsn_.load() < written_lsn_.load()) {
-          sync_cv_.wait_until(l, last_sync_ + kEverysecInterval);
+          sync_cv_.WaitUntil(last_sync_ + kEverysecInterval);
         } else {
-          sync_cv_.wait_for(l, std::chrono::milliseconds(100));  // also notices policy changes
+          // Also notices policy changes.
+          sync_cv_.WaitUntil(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
         }
       }
       if (writer_done_ && (!healthy() || durable_lsn_.load() >= written_lsn_.load())) break;
@@ -245,7 +247,7 @@ CommitLogStats CommitLog::stats() const {
   s.records = records_.load();
   s.fsyncs = fsyncs_.load();
   s.write_errors = write_errors_.load();
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   s.last_lsn = next_lsn_ - 1;
   if (!fsync_usec_.empty()) {
     std::vector<uint32_t> v = fsync_usec_;

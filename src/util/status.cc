@@ -37,6 +37,9 @@ std::string Status::ToString() const {
     case Code::kShutdown:
       name = "Shutdown";
       break;
+    case Code::kNoSuchKey:
+      name = "No such key";
+      break;
   }
   return message_.empty() ? std::string(name) : std::string(name) + ": " + message_;
 }

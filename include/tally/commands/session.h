@@ -32,7 +32,7 @@ struct Session {
   std::atomic<uint64_t> output_buffer_bytes{0};
   std::atomic<const char*> last_command{"NULL"};  // "client|list", as CLIENT LIST shows it
 
-  mutable std::mutex mu;
+  mutable Mutex mu;
   std::string name GUARDED_BY(mu);
   std::string lib_name GUARDED_BY(mu);
   std::string lib_ver GUARDED_BY(mu);

@@ -94,6 +94,8 @@ class CommitLog {
   };
   void Run();
   void RunSyncer();
+  // Whether the syncer should sync (or, once the writer is done, finish) now.
+  bool SyncDue() const EXCLUSIVE_LOCKS_REQUIRED(sync_mu_);
   void SyncNow();
   void RecordSyncLatency(std::chrono::steady_clock::duration d);
   void Fail(const Status& st);
@@ -107,9 +109,9 @@ class CommitLog {
   std::atomic<int64_t> commit_delay_ms_{0};
   std::atomic<uint64_t> groups_{0}, records_{0}, fsyncs_{0}, write_errors_{0};
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable written_cv_;
+  mutable Mutex mu_;
+  CondVar cv_{&mu_};
+  CondVar written_cv_{&mu_};
   Lsn next_lsn_ GUARDED_BY(mu_);
   std::vector<Record> queue_ GUARDED_BY(mu_);
   std::vector<Waiter> waiters_ GUARDED_BY(mu_);
@@ -118,8 +120,8 @@ class CommitLog {
   std::vector<uint32_t> fsync_usec_ GUARDED_BY(mu_);  // ring of recent sync latencies
   size_t fsync_pos_ GUARDED_BY(mu_) = 0;
   // The syncer's state.
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
+  Mutex sync_mu_;
+  CondVar sync_cv_{&sync_mu_};
   bool writer_done_ GUARDED_BY(sync_mu_) = false;
   std::chrono::steady_clock::time_point last_sync_;  // syncer only
   std::thread thread_;

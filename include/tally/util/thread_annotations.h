@@ -2,6 +2,8 @@
 // Build with clang and -Wthread-safety to have them checked.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 
 #if defined(__clang__)
@@ -31,6 +33,36 @@ class LOCKABLE Mutex {
 
  private:
   std::mutex mu_;
+};
+
+// A condition variable used with a Mutex the caller holds (LevelDB's port::CondVar).
+class CondVar {
+ public:
+  explicit CondVar(Mutex* mu) : mu_(mu) {}
+  CondVar(const CondVar&) = delete;
+  CondVar& operator=(const CondVar&) = delete;
+
+  // REQUIRES: the mutex held (not annotated: the analysis cannot tie this mu_ to the caller's
+  // lock, as in LevelDB). Releases it while waiting; holds it again on return (wake-ups may be
+  // spurious).
+  void Wait() {
+    std::unique_lock<std::mutex> l(mu_->native(), std::adopt_lock);
+    cv_.wait(l);
+    l.release();
+  }
+  // As Wait(), until `deadline` at the latest.
+  template <typename Clock, typename Duration>
+  void WaitUntil(const std::chrono::time_point<Clock, Duration>& deadline) {
+    std::unique_lock<std::mutex> l(mu_->native(), std::adopt_lock);
+    cv_.wait_until(l, deadline);
+    l.release();
+  }
+  void Signal() { cv_.notify_one(); }
+  void SignalAll() { cv_.notify_all(); }
+
+ private:
+  Mutex* const mu_;
+  std::condition_variable cv_;
 };
 
 // Holds a Mutex for the scope.
