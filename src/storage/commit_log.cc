@@ -160,10 +160,14 @@ void CommitLog::SyncNow() {
     Fail(st);
     return;
   }
+  SyncedUpTo(target, start);
+  NotifyWaiters();
+}
+
+void CommitLog::SyncedUpTo(Lsn lsn, std::chrono::steady_clock::time_point start) {
   fsyncs_.fetch_add(1, std::memory_order_relaxed);
   RecordSyncLatency(std::chrono::steady_clock::now() - start);
-  if (durable_lsn_.load() < target) durable_lsn_.store(target, std::memory_order_release);
-  NotifyWaiters();
+  if (durable_lsn_.load() < lsn) durable_lsn_.store(lsn, std::memory_order_release);
 }
 
 void CommitLog::Run() {
@@ -189,11 +193,7 @@ void CommitLog::Run() {
         groups_.fetch_add(1, std::memory_order_relaxed);
         records_.fetch_add(batch.size(), std::memory_order_relaxed);
         written_lsn_.store(batch.back().lsn, std::memory_order_release);
-        if (sync) {
-          fsyncs_.fetch_add(1, std::memory_order_relaxed);
-          RecordSyncLatency(std::chrono::steady_clock::now() - start);
-          durable_lsn_.store(batch.back().lsn, std::memory_order_release);
-        }
+        if (sync) SyncedUpTo(batch.back().lsn, start);
         // The syncer is not woken here: it polls at least every 100 ms, so waking it for every
         // group (two context switches each) bought nothing but CPU.
         { MutexLock l(&mu_); }

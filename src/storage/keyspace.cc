@@ -42,9 +42,9 @@ constexpr size_t kEntryOverhead = 80;  // node, hash slot, Entry fields: an esti
 
 }  // namespace
 
-struct Keyspace::Entry {
-  std::string value;
-  int64_t expire_at_ms = 0;
+// The key's value and expiry (a Value, which Update() hands to its function as it is), and
+// the table's bookkeeping.
+struct Keyspace::Entry : Value {
   Lsn lsn = 0;  // the last record for this key; 0 if loaded from the store
   bool present = false;
   bool referenced = true;
@@ -91,6 +91,10 @@ Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
 
 Keyspace::~Keyspace() = default;
 
+Keyspace::AtomicScope* Keyspace::CurrentScope() const {
+  return tls_scope != nullptr && tls_scope->keyspace_ == this ? tls_scope : nullptr;
+}
+
 size_t Keyspace::ShardOf(std::string_view key) const {
   return std::hash<std::string_view>{}(key) % kShards;
 }
@@ -102,7 +106,7 @@ KeyCounts Keyspace::Counts(DbIndex db) const {
 
 size_t Keyspace::table_bytes() const {
   size_t total = 0;
-  const bool locked = tls_scope != nullptr && tls_scope->keyspace_ == this;
+  const bool locked = CurrentScope() != nullptr;
   for (const auto& s : shards_) {
     std::unique_lock<std::mutex> l(s->mu, std::defer_lock);
     if (!locked) l.lock();
@@ -114,6 +118,14 @@ size_t Keyspace::table_bytes() const {
 void Keyspace::CountDelta(DbIndex db, int keys, int expires) {
   if (keys) keys_[db].fetch_add(keys, std::memory_order_relaxed);
   if (expires) expires_[db].fetch_add(expires, std::memory_order_relaxed);
+}
+
+void Keyspace::MarkAbsent(Shard& shard, Entry& e) {
+  shard.bytes -= e.data.size();
+  e.data.clear();
+  e.data.shrink_to_fit();
+  e.expire_at_ms = 0;
+  e.present = false;
 }
 
 StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::string_view key,
@@ -135,7 +147,7 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
         auto decoded = DecodeValue(**stored);
         if (!decoded.ok()) return decoded.status();
         e.present = true;
-        e.value.assign(decoded->payload);
+        e.data.assign(decoded->payload);
         e.expire_at_ms = decoded->expire_at_ms;
       }
     }
@@ -146,7 +158,7 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
       *barrier = std::max(*barrier, absent->lsn);
       return absent;
     }
-    shard.bytes += key.size() + e.value.size() + kEntryOverhead;
+    shard.bytes += key.size() + e.data.size() + kEntryOverhead;
     it = map.emplace(std::string(key), std::move(e)).first;
   }
   Entry& e = it->second;
@@ -161,11 +173,7 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
     r.expires_delta = -1;
     records->push_back(std::move(r));
     CountDelta(db, -1, -1);
-    shard.bytes -= e.value.size();
-    e.present = false;
-    e.value.clear();
-    e.value.shrink_to_fit();
-    e.expire_at_ms = 0;
+    MarkAbsent(shard, e);
     expired_keys_.fetch_add(1, std::memory_order_relaxed);
   }
   *barrier = std::max(*barrier, e.lsn);
@@ -188,7 +196,7 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
   std::copy(shard_ids.begin(), shard_ids.end(), order_buf.begin());
   std::sort(order_buf.begin(), order_buf.end());
   const std::span<size_t> order(order_buf.begin(), std::unique(order_buf.begin(), order_buf.end()));
-  AtomicScope* scope = (tls_scope != nullptr && tls_scope->keyspace_ == this) ? tls_scope : nullptr;
+  AtomicScope* scope = CurrentScope();
   InlineBuffer<std::unique_lock<std::mutex>, kInlineKeys> locks(n);
   if (scope == nullptr) {
     for (size_t i = 0; i < order.size(); ++i)
@@ -199,7 +207,6 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
   Lsn barrier = 0;
   std::vector<Record> records;
   InlineBuffer<Entry*, kInlineKeys> entries(n);
-  InlineBuffer<Value, kInlineKeys> values(n);
   InlineBuffer<const Value*, kInlineKeys> current(n);
   // Keys found nowhere get a stand-in entry here instead of one in the table (for a few keys:
   // a key named twice must find the same stand-in, which is a scan over the earlier keys).
@@ -221,15 +228,12 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
     if (!e.ok()) return e.status();
     entries[i] = *e;
   }
-  // A key named twice is one entry; fn sees its value as it was before the update.
+  // fn reads the entries themselves (a key named twice is one entry): nothing changes them
+  // until it has returned.
   for (size_t i = 0; i < keys.size(); ++i) {
     const Entry& e = *entries[i];
     // An expired key that could not be deleted (the log has failed) is still invisible.
-    if (e.present && (e.expire_at_ms == 0 || e.expire_at_ms > now)) {
-      values[i].data = entries[i]->value;
-      values[i].expire_at_ms = entries[i]->expire_at_ms;
-      current[i] = &values[i];
-    }
+    if (e.present && (e.expire_at_ms == 0 || e.expire_at_ms > now)) current[i] = &e;
   }
   InlineBuffer<Mutation, kInlineKeys> mutations(n);
   Status st = fn(current.span(), mutations.span());
@@ -263,19 +267,15 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
         r.expires_delta = static_cast<int8_t>((m.expire_at_ms != 0 ? 1 : 0) - had_expire);
         EncodeValue(m.data, m.expire_at_ms, &r.value);
         shard.bytes += m.data.size();
-        shard.bytes -= e.value.size();
-        e.value = std::move(m.data);
+        shard.bytes -= e.data.size();
+        e.data = std::move(m.data);
         e.expire_at_ms = m.expire_at_ms;
         e.present = true;
       } else {
         r.kind = Record::Kind::kDelete;
         r.keys_delta = -1;
         r.expires_delta = static_cast<int8_t>(-had_expire);
-        shard.bytes -= e.value.size();
-        e.value.clear();
-        e.value.shrink_to_fit();
-        e.expire_at_ms = 0;
-        e.present = false;
+        MarkAbsent(shard, e);
       }
       CountDelta(r.db, r.keys_delta, r.expires_delta);
       records.push_back(std::move(r));
@@ -324,7 +324,7 @@ void Keyspace::EvictIfNeeded(Shard& shard) {
         e.referenced = false;
         ++it;
       } else {
-        shard.bytes -= it->first.size() + e.value.size() + kEntryOverhead;
+        shard.bytes -= it->first.size() + e.data.size() + kEntryOverhead;
         map.erase(it++);  // erasing leaves other iterators valid
       }
     }
@@ -338,60 +338,40 @@ void Keyspace::EvictIfNeeded(Shard& shard) {
   }
 }
 
-StatusOr<Lsn> Keyspace::FlushDb(DbIndex db) {
-  if (!log_->healthy()) return log_->failure();
-  AtomicScope* scope = (tls_scope != nullptr && tls_scope->keyspace_ == this) ? tls_scope : nullptr;
-  std::vector<std::unique_lock<std::mutex>> locks;
-  if (scope == nullptr)
-    for (auto& s : shards_) locks.emplace_back(s->mu);
-  flush_epoch_[db].fetch_add(1);
-  for (auto& s : shards_) {
-    for (auto& [k, e] : s->dbs[db]) s->bytes -= k.size() + e.value.size() + kEntryOverhead;
-    s->dbs[db].clear();
-  }
-  Record r;
-  r.kind = Record::Kind::kFlushDb;
-  r.db = db;
-  keys_[db] = 0;
-  expires_[db] = 0;
-  if (scope != nullptr) {
-    // Until the group is appended, the store still has the old keys: hide them now.
-    flush_lsn_[db].store(std::numeric_limits<Lsn>::max(), std::memory_order_release);
-    scope->records_.push_back(std::move(r));
-    return Lsn{0};
-  }
-  Lsn lsn = log_->Append(std::move(r));
-  flush_lsn_[db].store(lsn, std::memory_order_release);
-  return lsn;
-}
+StatusOr<Lsn> Keyspace::FlushDb(DbIndex db) { return Flush(Record::Kind::kFlushDb, db, db + 1); }
 
 StatusOr<Lsn> Keyspace::FlushAll() {
+  return Flush(Record::Kind::kFlushAll, 0, static_cast<size_t>(options_.databases));
+}
+
+StatusOr<Lsn> Keyspace::Flush(Record::Kind kind, DbIndex first, size_t end) {
   if (!log_->healthy()) return log_->failure();
-  AtomicScope* scope = (tls_scope != nullptr && tls_scope->keyspace_ == this) ? tls_scope : nullptr;
+  AtomicScope* scope = CurrentScope();
   std::vector<std::unique_lock<std::mutex>> locks;
   if (scope == nullptr)
     for (auto& s : shards_) locks.emplace_back(s->mu);
-  for (int db = 0; db < options_.databases; ++db) flush_epoch_[db].fetch_add(1);
-  for (auto& s : shards_) {
-    for (auto& map : s->dbs) map.clear();
-    s->bytes = 0;
-  }
-  Record r;
-  r.kind = Record::Kind::kFlushAll;
-  r.db = 0;
-  for (int db = 0; db < options_.databases; ++db) {
+  for (size_t db = first; db < end; ++db) {
+    flush_epoch_[db].fetch_add(1);
+    for (auto& s : shards_) {
+      for (auto& [k, e] : s->dbs[db]) s->bytes -= k.size() + e.data.size() + kEntryOverhead;
+      s->dbs[db].clear();
+    }
     keys_[db] = 0;
     expires_[db] = 0;
   }
+  Record r;
+  r.kind = kind;
+  r.db = first;
+  // Inside a transaction the record is appended at Commit(), which sets the real LSN; until
+  // then the store still has the old keys: hide them now.
+  Lsn lsn = std::numeric_limits<Lsn>::max();
   if (scope != nullptr) {
-    for (int db = 0; db < options_.databases; ++db)
-      flush_lsn_[db].store(std::numeric_limits<Lsn>::max(), std::memory_order_release);
     scope->records_.push_back(std::move(r));
-    return Lsn{0};
+  } else {
+    lsn = log_->Append(std::move(r));
   }
-  Lsn lsn = log_->Append(std::move(r));
-  for (int db = 0; db < options_.databases; ++db) flush_lsn_[db].store(lsn);
-  return lsn;
+  for (size_t db = first; db < end; ++db) flush_lsn_[db].store(lsn, std::memory_order_release);
+  return scope != nullptr ? Lsn{0} : lsn;
 }
 
 Keyspace::AtomicScope::AtomicScope(Keyspace* keyspace) : keyspace_(keyspace) {
@@ -462,7 +442,7 @@ bool Keyspace::Changed(const WatchToken& token) {
 void Keyspace::Unwatch(const WatchToken& token) {
   Shard& shard = *shards_[ShardOf(token.key)];
   std::unique_lock<std::mutex> l(shard.mu, std::defer_lock);
-  if (tls_scope == nullptr || tls_scope->keyspace_ != this) l.lock();
+  if (CurrentScope() == nullptr) l.lock();
   auto it = shard.dbs[token.db].find(token.key);
   if (it != shard.dbs[token.db].end() && it->second.pins > 0) it->second.pins--;
 }

@@ -197,10 +197,6 @@ void Store::AddToBatch(const Record& r, rocksdb::WriteBatch* batch) const {
 
 Status Store::Write(std::span<const Record> records, bool sync) {
   if (!db_) return Status::IOError("store is closed");
-  {
-    std::lock_guard<std::mutex> l(write_mu_);
-    if (!failed_.ok()) return failed_;
-  }
   rocksdb::WriteBatch batch;
   std::vector<bool> touched(counts_.size(), false);
   std::vector<KeyCounts> counts = counts_;

@@ -16,6 +16,15 @@ def wal_file(t):
     return max(logs, key=os.path.getsize)
 
 
+def crash_and_damage(t, damage):
+    """Kills the server and calls damage(file, size) on its (largest) WAL file."""
+    t.kill()
+    wal = wal_file(t)
+    size = os.path.getsize(wal)
+    with open(wal, "r+b") as f:
+        damage(f, size)
+
+
 def write_counters(t, n):
     r = redis.Redis(port=t.port)
     for i in range(n):
@@ -26,11 +35,7 @@ def write_counters(t, n):
 def test_torn_tail_is_dropped_and_later_writes_append():
     with Tallyd() as t:
         write_counters(t, 200)
-        t.kill()
-        wal = wal_file(t)
-        size = os.path.getsize(wal)
-        with open(wal, "r+b") as f:
-            f.truncate(size - 7)  # the last record is cut short
+        crash_and_damage(t, lambda f, size: f.truncate(size - 7))  # the last record cut short
         t.start()
         r = redis.Redis(port=t.port)
         values = [r.get(f"k{i}") for i in range(200)]
@@ -48,15 +53,15 @@ def test_torn_tail_is_dropped_and_later_writes_append():
 def test_zeroed_tail_is_dropped():
     with Tallyd() as t:
         write_counters(t, 100)
-        t.kill()
-        wal = wal_file(t)
-        size = os.path.getsize(wal)
-        with open(wal, "r+b") as f:
+
+        def zero_last_sector(f, size):
             # The last sector never reached the disk: it reads back as zeros (an unwritten
             # extent after a power cut), its length unchanged.
             start = (size - 1) // 512 * 512
             f.seek(start)
             f.write(b"\0" * (size - start))
+
+        crash_and_damage(t, zero_last_sector)
         t.start()
         r = redis.Redis(port=t.port)
         assert [r.get(f"k{i}") for i in range(99)] == [b"1"] * 99
@@ -65,14 +70,14 @@ def test_zeroed_tail_is_dropped():
 def test_damage_in_the_middle_refuses_to_start():
     with Tallyd() as t:
         write_counters(t, 300)
-        t.kill()
-        wal = wal_file(t)
-        size = os.path.getsize(wal)
-        with open(wal, "r+b") as f:
+
+        def flip_a_byte(f, size):
             f.seek(size // 3)
             b = f.read(1)
             f.seek(size // 3)
             f.write(bytes([b[0] ^ 0xFF]))
+
+        crash_and_damage(t, flip_a_byte)
         try:
             t.start()
             started = True

@@ -83,6 +83,14 @@ def test_watch_optimistic_locking():
         assert int(r.get("balance")) == threads_n * per_thread
 
 
+def assert_exec_aborts(pipeline):
+    try:
+        pipeline.execute()
+    except redis.WatchError:
+        return
+    raise AssertionError("EXEC should have failed")
+
+
 def test_watched_key_changed_by_another_client():
     with Tallyd() as t:
         a = redis.Redis(port=t.port)
@@ -93,11 +101,7 @@ def test_watched_key_changed_by_another_client():
         b.set("k", "2")
         p.multi()
         p.set("k", "3")
-        try:
-            p.execute()
-            raise AssertionError("EXEC should have failed")
-        except redis.WatchError:
-            pass
+        assert_exec_aborts(p)
         assert a.get("k") == b"2"
         # An expiring watched key aborts too.
         a.set("e", "1", px=100)
@@ -106,11 +110,7 @@ def test_watched_key_changed_by_another_client():
         time.sleep(0.2)
         p.multi()
         p.set("e", "2")
-        try:
-            p.execute()
-            raise AssertionError("EXEC should have failed")
-        except redis.WatchError:
-            pass
+        assert_exec_aborts(p)
 
 
 def test_no_partial_transaction_is_visible():

@@ -97,6 +97,9 @@ class CommitLog {
   // Whether the syncer should sync (or, once the writer is done, finish) now.
   bool SyncDue() const EXCLUSIVE_LOCKS_REQUIRED(sync_mu_);
   void SyncNow();
+  // An fsync that began at `start` made everything up to `lsn` durable: counts it, records its
+  // latency, publishes durable_lsn.
+  void SyncedUpTo(Lsn lsn, std::chrono::steady_clock::time_point start);
   void RecordSyncLatency(std::chrono::steady_clock::duration d);
   void Fail(const Status& st);
   void NotifyWaiters();

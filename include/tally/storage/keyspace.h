@@ -240,6 +240,12 @@ class Keyspace {
   StatusOr<Written<bool>> Transfer(const KeyRef (&keys)[2], bool overwrite, bool keep_source,
                                    bool missing_is_error);
   void CountDelta(DbIndex db, int keys, int expires);
+  // Clears an entry's value and expiry: the key is now absent (its LSN says as of when).
+  void MarkAbsent(Shard& shard, Entry& e);
+  // FLUSHDB and FLUSHALL: empties databases [first, end) and logs one `kind` record.
+  StatusOr<Lsn> Flush(Record::Kind kind, DbIndex first, size_t end);
+  // The AtomicScope of the calling thread on this keyspace, or nullptr.
+  AtomicScope* CurrentScope() const;
 
   Store* const store_;
   CommitLog* const log_;
