@@ -9,7 +9,8 @@ cd "$(dirname "$0")"
 
 BUILD_PKGS="cmake ninja-build g++ libasio-dev librocksdb-dev libspdlog-dev libgtest-dev libabsl-dev"
 TEST_PKGS="redis-server redis-tools python3-redis python3-hiredis ruby-redis php-cli php-redis \
-  libredis-perl prometheus-redis-exporter"
+  libredis-perl prometheus-redis-exporter pkg-config golang-go golang-github-gomodule-redigo-dev \
+  libhiredis-dev php-predis libredis-fast-perl python3-aioredis lua5.1 lua-redis util-linux"
 
 install_packages() {
   local missing=()

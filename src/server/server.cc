@@ -80,43 +80,55 @@ StatusOr<std::unique_ptr<Server>> Server::Create(Config* config, std::string con
 Status Server::Open() {
   run_id_ = RandomRunId();
   start_time_ms_ = NowMs();
-  StoreOptions so;
+  EngineOptions eo;
+  StoreOptions& so = eo.store;
   so.path = (std::filesystem::path(config_->Str(Opt::kDir)) / "db").string();
   so.databases = static_cast<int>(config_->Int(Opt::kDatabases));
   so.block_cache_bytes = static_cast<size_t>(config_->Int(Opt::kRocksdbBlockCacheSize));
   so.write_buffer_bytes = static_cast<size_t>(config_->Int(Opt::kRocksdbWriteBufferSize));
   so.expired_before = std::make_shared<std::atomic<int64_t>>(0);
+  eo.log.dir = (std::filesystem::path(config_->Str(Opt::kDir)) / "log").string();
+  eo.log.segment_bytes = static_cast<size_t>(config_->Int(Opt::kLogSegmentSize));
+  eo.log.retention_bytes = static_cast<size_t>(config_->Int(Opt::kLogRetentionBytes));
+  eo.apply.max_pending_bytes = static_cast<size_t>(config_->Int(Opt::kApplyMaxPendingBytes));
+  // A checkpoint once sealed segments reach about one write buffer: RocksDB would flush then
+  // anyway, and a restart replays at most about that much.
+  eo.apply.checkpoint_bytes = so.write_buffer_bytes;
+  eo.policy = static_cast<FsyncPolicy>(config_->Int(Opt::kAppendfsync));
+  eo.keyspace.databases = so.databases;
+  eo.keyspace.table_max_memory = static_cast<size_t>(config_->Int(Opt::kTableMaxMemory));
+  eo.keyspace.expired_before = so.expired_before;
   auto t0 = NowMs();
-  auto store = Store::Open(so);
-  if (!store.ok()) {
+  auto engine = Engine::Open(eo);
+  if (!engine.ok()) {
     std::string advice;
-    if (store.status().code() == Status::Code::kCorruption) {
+    if (engine.status().code() == Status::Code::kCorruption) {
       advice =
           ". The write-ahead log or a data file is damaged somewhere other than its tail; "
           "tallyd refuses to start rather than skip acknowledged writes. Restore the "
           "directory from a backup, or move it aside to start empty";
     }
-    return Status::IOError("cannot open the data store at " + so.path + ": " +
-                           store.status().ToString() + advice);
+    return Status::IOError("cannot open the data store in " + config_->Str(Opt::kDir) + ": " +
+                           engine.status().ToString() + advice);
   }
-  store_ = std::move(*store);
-  auto policy = static_cast<FsyncPolicy>(config_->Int(Opt::kAppendfsync));
-  log_ = std::make_unique<CommitLog>(store_.get(), policy, store_->recovered_lsn());
-  KeyspaceOptions ko;
-  ko.databases = so.databases;
-  ko.table_max_memory = static_cast<size_t>(config_->Int(Opt::kTableMaxMemory));
-  ko.expired_before = so.expired_before;
-  keyspace_ = std::make_unique<Keyspace>(store_.get(), log_.get(), ko);
+  engine_ = std::move(*engine);
+  log_ = engine_->commit_log();
+  keyspace_ = engine_->keyspace();
   commands_ = BuildCommandTable();
   log_->set_commit_delay_for_testing(
       std::chrono::milliseconds(config_->Int(Opt::kDebugCommitDelayMs)));
+  engine_->applier()->set_apply_delay_for_testing(
+      std::chrono::milliseconds(config_->Int(Opt::kDebugApplyDelayMs)));
   config_->SetListener([this](Opt o) {
     if (o == Opt::kAppendfsync) log_->set_policy(static_cast<FsyncPolicy>(config_->Int(o)));
     if (o == Opt::kDebugCommitDelayMs)
       log_->set_commit_delay_for_testing(std::chrono::milliseconds(config_->Int(o)));
+    if (o == Opt::kDebugApplyDelayMs)
+      engine_->applier()->set_apply_delay_for_testing(std::chrono::milliseconds(config_->Int(o)));
   });
-  spdlog::info("Data store opened at {} in {} ms (last LSN {})", so.path, NowMs() - t0,
-               store_->recovered_lsn());
+  spdlog::info("Data store opened in {} in {} ms (RocksDB at LSN {}, {} log records replayed)",
+               config_->Str(Opt::kDir), NowMs() - t0, engine_->store_lsn(),
+               engine_->replayed_records());
   return Status::OK();
 }
 
@@ -125,7 +137,7 @@ Status Server::Listen() {
   if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
   for (int64_t i = 0; i < threads; ++i) {
     io_.push_back(std::make_unique<asio::io_context>(1));
-    acks_.push_back(std::make_shared<AckWaiters>(io_.back()->get_executor(), log_.get()));
+    acks_.push_back(std::make_shared<AckWaiters>(io_.back()->get_executor(), log_));
   }
   auto port = static_cast<uint16_t>(config_->Int(Opt::kPort));
   std::string bind = config_->Str(Opt::kBind);
@@ -134,6 +146,9 @@ Status Server::Listen() {
   for (std::string addr : *addrs) {
     bool optional = !addr.empty() && addr[0] == '-';  // Redis: "-::1" may fail to bind
     if (optional) addr.erase(0, 1);
+    // Redis 7's wildcards: '*' is every IPv4 address, '::*' every IPv6 one.
+    if (addr == "*") addr = "0.0.0.0";
+    if (addr == "::*") addr = "::";
     auto l = std::make_unique<Listener>(*io_[0]);
     std::error_code ec;
     asio::ip::tcp::endpoint ep(asio::ip::make_address(addr, ec), port);
@@ -143,7 +158,10 @@ Status Server::Listen() {
     if (!ec) l->acceptor.bind(ep, ec);
     if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      if (optional) continue;
+      if (optional) {
+        spdlog::warn("Skipping optional address {}:{}: {}", addr, port, ec.message());
+        continue;
+      }
       return Status::IOError("cannot listen on " + addr + ":" + std::to_string(port) + ": " +
                              ec.message());
     }
@@ -269,7 +287,6 @@ void Server::RequestShutdown() {
 Status Server::Run() {
   Status st = Listen();
   if (!st.ok()) return st;
-  log_->Start();
   Listener* first = listeners_.front().get();
   first->signals.add(SIGINT);
   first->signals.add(SIGTERM);
@@ -312,12 +329,10 @@ Status Server::Run() {
     std::lock_guard<std::mutex> lock(clients_mu_);
     clients_.clear();
   }
-  Status log_status = log_->Stop();
-  Status close_status = store_->Close();
-  if (!log_status.ok()) spdlog::error("Commit log: {}", log_status.ToString());
+  Status close_status = engine_->Close();
   if (!close_status.ok()) spdlog::error("Closing the store: {}", close_status.ToString());
   spdlog::info("tallyd is now ready to exit, bye bye...");
-  return log_status.ok() ? close_status : log_status;
+  return close_status;
 }
 
 }  // namespace tally

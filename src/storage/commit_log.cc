@@ -49,6 +49,7 @@ Status CommitLog::Stop() {
 }
 
 Lsn CommitLog::Append(Record record) {
+  if (applier_ != nullptr) applier_->Reserve(Applier::Bytes({&record, 1}));
   MutexLock l(&mu_);
   record.lsn = next_lsn_++;
   Lsn lsn = record.lsn;
@@ -59,6 +60,7 @@ Lsn CommitLog::Append(Record record) {
 }
 
 Lsn CommitLog::Append(std::vector<Record> records) {
+  if (applier_ != nullptr) applier_->Reserve(Applier::Bytes(records));
   MutexLock l(&mu_);
   bool was_empty = queue_.empty();
   Lsn lsn = 0;
@@ -75,11 +77,14 @@ Lsn CommitLog::last_lsn() const {
   return next_lsn_ - 1;
 }
 
-Status CommitLog::WaitWritten(Lsn lsn) {
-  MutexLock l(&mu_);
-  while (!(written_lsn_.load() >= lsn || !failure_.ok() || stopping_)) written_cv_.Wait();
-  if (!failure_.ok()) return failure_;
-  return written_lsn_.load() >= lsn ? Status::OK() : Status::Shutdown();
+Status CommitLog::WaitApplied(Lsn lsn) {
+  {
+    MutexLock l(&mu_);
+    while (!(written_lsn_.load() >= lsn || !failure_.ok() || stopping_)) written_cv_.Wait();
+    if (!failure_.ok()) return failure_;
+    if (written_lsn_.load() < lsn) return Status::Shutdown();
+  }
+  return applier_ != nullptr ? applier_->WaitApplied(lsn) : Status::OK();
 }
 
 Status CommitLog::failure() const {
@@ -189,17 +194,25 @@ void CommitLog::Run() {
       Status st = writer_->Write(batch, sync);
       if (!st.ok()) {
         Fail(st);
+        if (applier_ != nullptr) applier_->Release(Applier::Bytes(batch));
       } else {
         groups_.fetch_add(1, std::memory_order_relaxed);
         records_.fetch_add(batch.size(), std::memory_order_relaxed);
-        written_lsn_.store(batch.back().lsn, std::memory_order_release);
-        if (sync) SyncedUpTo(batch.back().lsn, start);
+        const Lsn last = batch.back().lsn;
+        written_lsn_.store(last, std::memory_order_release);
+        if (sync) SyncedUpTo(last, start);
+        if (applier_ != nullptr) {
+          applier_->Enqueue(std::move(batch));
+          batch = std::vector<Record>();
+        }
         // The syncer is not woken here: it polls at least every 100 ms, so waking it for every
         // group (two context switches each) bought nothing but CPU.
         { MutexLock l(&mu_); }
         written_cv_.SignalAll();
         NotifyWaiters();
       }
+    } else if (applier_ != nullptr) {
+      applier_->Release(Applier::Bytes(batch));  // never written: never applied
     }
     batch.clear();
   }

@@ -136,7 +136,7 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
   if (it == map.end()) {
     Entry e;
     Lsn flush = flush_lsn_[db].load(std::memory_order_acquire);
-    if (flush != 0 && flush > log_->written_lsn()) {
+    if (flush != 0 && flush > log_->applied_lsn()) {
       // The store still holds keys a pending FLUSH removes: the key is absent, as of the flush
       // (whose LSN a transaction still collecting its records does not know yet).
       e.lsn = flush == std::numeric_limits<Lsn>::max() ? 0 : flush;
@@ -304,9 +304,9 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
 void Keyspace::EvictIfNeeded(Shard& shard) {
   const size_t budget = options_.table_max_memory / kShards;
   if (shard.bytes <= budget) return;
-  // An entry may go once the reply of any reader that reloads it from RocksDB (and so waits for
-  // nothing) reveals nothing unacknowledged.
-  const Lsn clean = log_->ack_lsn();
+  // An entry may go once RocksDB has it (a reload finds it there) and the reply of any reader
+  // that reloads it (and so waits for nothing) reveals nothing unacknowledged.
+  const Lsn clean = std::min(log_->ack_lsn(), log_->applied_lsn());
   // CLOCK over each database's entries in table order: clear the referenced bit, evict clean
   // unreferenced entries.
   const size_t target = budget * 9 / 10;

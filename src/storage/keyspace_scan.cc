@@ -16,7 +16,7 @@ constexpr size_t kMaxCursors = 16384;
 StatusOr<Written<Keyspace::ScanResult>> Keyspace::Scan(DbIndex db, std::string_view after,
                                                        size_t count) {
   Lsn lsn = log_->last_lsn();
-  TALLY_RETURN_IF_ERROR(log_->WaitWritten(lsn));
+  TALLY_RETURN_IF_ERROR(log_->WaitApplied(lsn));
   ScanResult result;
   result.done = true;
   const int64_t now = NowMs();
@@ -40,7 +40,7 @@ StatusOr<Written<Keyspace::ScanResult>> Keyspace::Scan(DbIndex db, std::string_v
 
 StatusOr<Written<std::optional<std::string>>> Keyspace::RandomKey(DbIndex db) {
   Lsn lsn = log_->last_lsn();
-  TALLY_RETURN_IF_ERROR(log_->WaitWritten(lsn));
+  TALLY_RETURN_IF_ERROR(log_->WaitApplied(lsn));
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   std::optional<std::string> found;
   const int64_t now = NowMs();

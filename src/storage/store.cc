@@ -92,6 +92,14 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   db_options.keep_log_file_num = 5;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   if (options.env != nullptr) db_options.env = options.env;
+  // Without a WAL, the meta column family (applied LSN, counts) and the data it describes must
+  // reach the disk in the same flush.
+  db_options.atomic_flush = options.disable_wal;
+  // Close() decides whether memtables are flushed (RocksDB would flush them itself when its WAL
+  // is off).
+  db_options.avoid_flush_during_shutdown = true;
+  // Fail-stop: a background error is final (no automatic resume retried every second).
+  db_options.max_bgerror_resume_count = 0;
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -130,6 +138,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 
   std::unique_ptr<Store> store(new Store());
   store->db_.reset(raw);
+  store->disable_wal_ = options.disable_wal;
   store->data_cf_ = handles[0];
   store->meta_cf_ = handles[1];
   store->expiry_cf_ = handles[2];
@@ -253,7 +262,8 @@ Status Store::Write(std::span<const Record> records, bool sync) {
   }
   if (!records.empty()) batch.Put(meta_cf_, kLsnKey, EncodeFixed64(records.back().lsn));
   rocksdb::WriteOptions wo;
-  wo.sync = sync;
+  wo.sync = sync && !disable_wal_;
+  wo.disableWAL = disable_wal_;
   std::lock_guard<std::mutex> l(write_mu_);
   if (!failed_.ok()) return failed_;
   Status st = FromRocks(db_->Write(wo, &batch));
@@ -274,6 +284,13 @@ Status Store::Sync() {
   return st;
 }
 
+Status Store::Flush() {
+  if (!db_) return Status::IOError("store is closed");
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return FromRocks(db_->Flush(fo, {data_cf_, meta_cf_, expiry_cf_}));
+}
+
 Status Store::CompactAll() {
   if (!db_) return Status::IOError("store is closed");
   rocksdb::CompactRangeOptions o;
@@ -282,14 +299,14 @@ Status Store::CompactAll() {
   return FromRocks(db_->CompactRange(o, data_cf_, nullptr, nullptr));
 }
 
-Status Store::Close() {
+Status Store::Close(bool flush) {
   if (!db_) return Status::OK();
   Status st;
   {
     std::lock_guard<std::mutex> l(write_mu_);
-    st = failed_.ok() ? FromRocks(db_->SyncWAL()) : failed_;
+    st = !failed_.ok() ? failed_ : disable_wal_ ? Status::OK() : FromRocks(db_->SyncWAL());
   }
-  if (st.ok()) {
+  if (st.ok() && flush) {
     // Everything is durable in the WAL already; flushing the memtables as well means the next
     // start has no log to replay (restart to first reply in milliseconds, not seconds). A
     // failed flush loses nothing, so it only costs that.

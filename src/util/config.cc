@@ -26,7 +26,7 @@ struct OptionSpec {
 const std::vector<OptionSpec>& Specs() {
   static const std::vector<OptionSpec> specs = {
       {Opt::kPort, "port", Kind::kInt, "6379", 0, 65535},
-      {Opt::kBind, "bind", Kind::kString, "127.0.0.1"},
+      {Opt::kBind, "bind", Kind::kString, "127.0.0.1 -::1"},
       {Opt::kDir, "dir", Kind::kString, "./tally-data"},
       {Opt::kAppendfsync,
        "appendfsync",
@@ -89,6 +89,11 @@ const std::vector<OptionSpec>& Specs() {
       {Opt::kRocksdbWriteBufferSize, "rocksdb-write-buffer-size", Kind::kMemory, "64mb",
        1024 * 1024, INT64_MAX},
       {Opt::kDebugCommitDelayMs, "debug-commit-delay-ms", Kind::kInt, "0", 0, 60000, {}, true},
+      {Opt::kLogSegmentSize, "log-segment-size", Kind::kMemory, "64mb", 64 * 1024, INT64_MAX},
+      {Opt::kLogRetentionBytes, "log-retention-bytes", Kind::kMemory, "0", 0, INT64_MAX},
+      {Opt::kApplyMaxPendingBytes, "apply-max-pending-bytes", Kind::kMemory, "64mb", 64 * 1024,
+       INT64_MAX},
+      {Opt::kDebugApplyDelayMs, "debug-apply-delay-ms", Kind::kInt, "0", 0, 60000, {}, true},
   };
   return specs;
 }

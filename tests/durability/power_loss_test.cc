@@ -22,7 +22,7 @@
 
 #include "../unit/test_util.h"
 #include "fault_fs.h"
-#include "tally/storage/keyspace.h"
+#include "tally/storage/engine.h"
 
 namespace tally {
 namespace {
@@ -39,35 +39,38 @@ struct Ledger {
   std::map<std::string, int64_t> attempted, acked;
 };
 
-// One incarnation of the storage stack on a given Env.
+// One incarnation of the storage stack (the Engine: Tally's log, the applier, RocksDB with its
+// WAL off) on a given Env. Segments and checkpoints are tiny, so that every round rolls
+// segments, flushes RocksDB and purges the log: cuts land during apply, during a flush and
+// between a flush and the deletion of the segments it covered.
 struct Stack {
   Stack(const std::string& path, rocksdb::Env* env, FsyncPolicy policy) {
-    StoreOptions so;
-    so.path = path;
-    so.env = env;
-    so.databases = 2;
-    auto s = Store::Open(so);
-    open_status = s.status();
-    if (!s.ok()) return;
-    store = std::move(*s);
-    log = std::make_unique<CommitLog>(store.get(), policy, store->recovered_lsn());
-    log->Start();
-    KeyspaceOptions ko;
-    ko.databases = 2;
-    keyspace = std::make_unique<Keyspace>(store.get(), log.get(), ko);
+    EngineOptions o;
+    o.store.path = path + "/db";
+    o.store.env = env;
+    o.store.databases = 2;
+    o.store.write_buffer_bytes = 1 << 20;
+    o.log.dir = path + "/log";
+    o.log.segment_bytes = 32 << 10;
+    o.apply.checkpoint_bytes = 128 << 10;
+    o.keyspace.databases = 2;
+    o.policy = policy;
+    auto e = Engine::Open(o);
+    open_status = e.status();
+    if (!e.ok()) return;
+    engine = std::move(*e);
+    keyspace = engine->keyspace();
+    log = engine->commit_log();
   }
   // Without a clean shutdown: whatever the file system still takes goes in, nothing more.
   void Crash() {
-    (void)log->Stop();
-    keyspace.reset();
-    log.reset();
-    (void)store->Close();
-    store.reset();
+    (void)engine->Close();
+    engine.reset();
   }
   Status open_status;
-  std::unique_ptr<Store> store;
-  std::unique_ptr<CommitLog> log;
-  std::unique_ptr<Keyspace> keyspace;
+  std::unique_ptr<Engine> engine;
+  Keyspace* keyspace = nullptr;
+  CommitLog* log = nullptr;
 };
 
 const std::vector<std::string>& Keys() {

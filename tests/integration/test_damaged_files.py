@@ -11,13 +11,15 @@ from harness import Tallyd, run_tests
 
 
 def wal_file(t):
-    logs = sorted(glob.glob(os.path.join(t.dir, "db", "*.log")))
-    assert logs, os.listdir(os.path.join(t.dir, "db"))
-    return max(logs, key=os.path.getsize)
+    """The newest non-empty segment of Tally's write-ahead log."""
+    logs = [p for p in sorted(glob.glob(os.path.join(t.dir, "log", "*.tlog")))
+            if os.path.getsize(p) > 0]
+    assert logs, os.listdir(os.path.join(t.dir, "log"))
+    return logs[-1]
 
 
 def crash_and_damage(t, damage):
-    """Kills the server and calls damage(file, size) on its (largest) WAL file."""
+    """Kills the server and calls damage(file, size) on its newest log segment."""
     t.kill()
     wal = wal_file(t)
     size = os.path.getsize(wal)
@@ -64,7 +66,12 @@ def test_zeroed_tail_is_dropped():
         crash_and_damage(t, zero_last_sector)
         t.start()
         r = redis.Redis(port=t.port)
-        assert [r.get(f"k{i}") for i in range(99)] == [b"1"] * 99
+        values = [r.get(f"k{i}") for i in range(100)]
+        # The records in the zeroed sector are gone, everything before it is there: a prefix.
+        # A record of this workload is at least 20 bytes, so at most 512 / 20 are lost.
+        kept = values.index(None) if None in values else 100
+        assert values == [b"1"] * kept + [None] * (100 - kept), values
+        assert kept >= 100 - 512 // 20, kept
 
 
 def test_damage_in_the_middle_refuses_to_start():

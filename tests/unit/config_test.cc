@@ -8,7 +8,7 @@ namespace {
 TEST(Config, Defaults) {
   Config c;
   EXPECT_EQ(c.Int(Opt::kPort), 6379);
-  EXPECT_EQ(c.Str(Opt::kBind), "127.0.0.1");
+  EXPECT_EQ(c.Str(Opt::kBind), "127.0.0.1 -::1");
   EXPECT_EQ(c.Int(Opt::kAppendfsync), static_cast<int64_t>(FsyncPolicy::kAlways));
   EXPECT_EQ(c.Int(Opt::kDatabases), 16);
   EXPECT_EQ(c.Int(Opt::kProtoMaxBulkLen), 512LL * 1024 * 1024);

@@ -284,18 +284,18 @@ TEST_F(KeyspaceTest, ActiveExpiryDeletesDueKeysAndSkipsResetOnes) {
   ASSERT_TRUE(ks().Set(0, "b", "1", o).ok());
   // In separate groups: within one group only the last record of a key reaches RocksDB, and
   // this test wants b's index entry to be there, stale.
-  ASSERT_OK(server_.commit_log().WaitWritten(server_.commit_log().last_lsn()));
+  ASSERT_OK(server_.commit_log().WaitApplied(server_.commit_log().last_lsn()));
   ASSERT_TRUE(ks().Set(0, "b", "2", {}).ok());  // re-set without expiry
   ASSERT_TRUE(ks().Set(0, "c", "1", {}).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(40));
   // Wait until the writes are in RocksDB (the index is read from there).
-  ASSERT_OK(server_.commit_log().WaitWritten(server_.commit_log().last_lsn()));
+  ASSERT_OK(server_.commit_log().WaitApplied(server_.commit_log().last_lsn()));
   EXPECT_EQ(ks().Counts(0).keys, 3);
   EXPECT_EQ(ks().ActiveExpireCycle(NowMs(), 100), 2u);  // "a" and b's stale entry
   EXPECT_EQ(ks().Counts(0).keys, 2);
   EXPECT_EQ(ks().Counts(0).expires, 0);
   EXPECT_EQ(*ks().Get(0, "b")->value, "2");
-  ASSERT_OK(server_.commit_log().WaitWritten(server_.commit_log().last_lsn()));
+  ASSERT_OK(server_.commit_log().WaitApplied(server_.commit_log().last_lsn()));
   EXPECT_EQ(ks().ActiveExpireCycle(NowMs(), 100), 0u);  // the index entries are gone
 }
 
@@ -324,7 +324,7 @@ TEST_F(KeyspaceTest, AtomicScopeCommitsOneGroup) {
     ASSERT_TRUE(ks().IncrBy(0, "x", 1).ok());
     lsn = scope.Commit();
   }
-  ASSERT_OK(server_.commit_log().WaitWritten(lsn));
+  ASSERT_OK(server_.commit_log().WaitApplied(lsn));
   EXPECT_EQ(server_.commit_log().stats().groups, groups_before + 1);
   EXPECT_EQ(*ks().Get(0, "x")->value, "2");
   server_.Restart();

@@ -19,6 +19,7 @@
 #include "tally/commands/command_table.h"
 #include "tally/commands/server_context.h"
 #include "tally/storage/commit_log.h"
+#include "tally/storage/engine.h"
 #include "tally/storage/keyspace.h"
 #include "tally/storage/store.h"
 #include "tally/util/config.h"
@@ -46,8 +47,8 @@ class Server : public ServerContext {
 
   // ServerContext.
   Config& config() override { return *config_; }
-  Keyspace& keyspace() override { return *keyspace_; }
-  CommitLog& commit_log() override { return *log_; }
+  Keyspace& keyspace() override { return *engine_->keyspace(); }
+  CommitLog& commit_log() override { return *engine_->commit_log(); }
   ServerStats stats() override;
   void ForEachSession(FunctionRef<void(const Session&)> fn) override;
   void RequestShutdown() override;
@@ -77,9 +78,9 @@ class Server : public ServerContext {
   int64_t start_time_ms_ = 0;
   int bound_port_ = 0;
 
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<CommitLog> log_;
-  std::unique_ptr<Keyspace> keyspace_;
+  std::unique_ptr<Engine> engine_;
+  CommitLog* log_ = nullptr;      // engine_'s
+  Keyspace* keyspace_ = nullptr;  // engine_'s
   std::unique_ptr<CommandTable> commands_;
 
   std::vector<std::unique_ptr<asio::io_context>> io_;

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "tally/storage/applier.h"
 #include "tally/storage/record_writer.h"
 #include "tally/storage/types.h"
 #include "tally/util/config.h"
@@ -49,6 +50,12 @@ class CommitLog {
   CommitLog(const CommitLog&) = delete;
   CommitLog& operator=(const CommitLog&) = delete;
 
+  // With an applier (Engine: the writer is Tally's log), every written group is handed to it,
+  // and Append() waits for room in it first (back-pressure). Without one the writer is the
+  // store itself, and applied means written. REQUIRES: before Start(); `applier` outlives the
+  // log.
+  void set_applier(Applier* applier) { applier_ = applier; }
+
   // Starts the commit thread.
   void Start();
   // Writes everything queued, syncs the log and stops the thread. Returns the first failure.
@@ -70,15 +77,20 @@ class CommitLog {
   // the commit thread, or inline if the condition already holds; it must not block.
   void WhenAcked(Lsn lsn, std::function<void(Status)> done);
 
-  // Highest LSN whose record RocksDB has (in its memtable and the OS's copy of its WAL).
+  // Highest LSN whose record the writer has (the OS has it: a process crash loses nothing).
   Lsn written_lsn() const { return written_lsn_.load(std::memory_order_acquire); }
+  // Highest LSN whose record RocksDB has (what a read that misses the table finds there).
+  Lsn applied_lsn() const { return applier_ ? applier_->applied_lsn() : written_lsn(); }
   // Highest LSN known to be on stable storage.
   Lsn durable_lsn() const { return durable_lsn_.load(std::memory_order_acquire); }
   // Highest LSN handed out so far.
   Lsn last_lsn() const;
-  // Blocks until written_lsn() >= lsn or the log has failed. For rare whole-keyspace reads
+  // Blocks until applied_lsn() >= lsn or the log has failed. For rare whole-keyspace reads
   // (KEYS, SCAN) that read RocksDB directly; must not be called by the commit thread.
-  Status WaitWritten(Lsn lsn);
+  Status WaitApplied(Lsn lsn);
+  // Fails the log for good (as a failed write does): for failures found elsewhere, such as
+  // applying to RocksDB.
+  void Fail(const Status& st);
 
   void set_policy(FsyncPolicy p) { policy_.store(p, std::memory_order_relaxed); }
   FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
@@ -101,10 +113,10 @@ class CommitLog {
   // latency, publishes durable_lsn.
   void SyncedUpTo(Lsn lsn, std::chrono::steady_clock::time_point start);
   void RecordSyncLatency(std::chrono::steady_clock::duration d);
-  void Fail(const Status& st);
   void NotifyWaiters();
 
   RecordWriter* const writer_;
+  Applier* applier_ = nullptr;
   std::atomic<FsyncPolicy> policy_;
   std::atomic<Lsn> written_lsn_;
   std::atomic<Lsn> durable_lsn_;

@@ -43,6 +43,10 @@ struct StoreOptions {
   size_t block_cache_bytes = 64 << 20;   // Default: 64 MiB
   size_t write_buffer_bytes = 64 << 20;  // Default: 64 MiB
   rocksdb::Env* env = nullptr;           // Default: the OS (tests inject faults here)
+  // RocksDB's own WAL off: writes reach only the memtables, and only a Flush() (or RocksDB's
+  // own flushes, atomic across the column families) puts them on disk. For a store that Tally's
+  // log is applied to (Engine): the log is the write-ahead log then. Default: false.
+  bool disable_wal = false;
   // Values whose expiry is at or before this time (ms) may be dropped by compaction. Active
   // expiry raises it (Keyspace::ActiveExpireCycle). Default: none (nothing is dropped).
   std::shared_ptr<std::atomic<int64_t>> expired_before;
@@ -59,10 +63,14 @@ class Store : public RecordWriter {
 
   Status Write(std::span<const Record> records, bool sync) override;
   Status Sync() override;
+  // Flushes every column family's memtable to files, atomically across them, and waits: what
+  // was written is then on disk even with the WAL off.
+  Status Flush();
   // Compacts all data (the compaction filter runs). For tests and maintenance.
   Status CompactAll();
-  // Flushes and syncs the WAL, then closes the database. Idempotent.
-  Status Close();
+  // Flushes and syncs the WAL, flushes the memtables (unless told not to: with the WAL off,
+  // what is only in them is then dropped, as after a crash), then closes. Idempotent.
+  Status Close(bool flush = true);
 
   // What the store recovered: the last LSN written and each database's key counts.
   Lsn recovered_lsn() const { return recovered_lsn_; }
@@ -83,6 +91,7 @@ class Store : public RecordWriter {
 
  private:
   Store() = default;
+  bool disable_wal_ = false;
   // Adds what one record does to `batch` (counts and the LSN are written by Write()).
   void AddToBatch(const Record& r, rocksdb::WriteBatch* batch) const;
   std::unique_ptr<rocksdb::DB> db_;

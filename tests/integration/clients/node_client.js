@@ -16,8 +16,8 @@ function waitLine() {
 async function makeClient() {
   if (lib.startsWith('ioredis')) {
     const Redis = require(lib);
-    const c = new Redis({ port: +port, password: password || undefined, db: +db,
-                          maxRetriesPerRequest: 50 });
+    // Default settings: host 'localhost', which Node resolves to ::1 first on a stock Debian.
+    const c = new Redis({ port: +port, password: password || undefined, db: +db });
     c.on('error', () => {});
     return {
       cmd: (...args) => c.call(...args),

@@ -1,13 +1,15 @@
-# The client scenario for Redis.pm (Debian libredis-perl): perl_client.pl <port> <password> <db>
+# The client scenario for Redis.pm (Debian libredis-perl) and Redis::Fast (libredis-fast-perl):
+# perl_client.pl <port> <password> <db> [module: Redis (default) | Redis::Fast]
 use strict;
 use warnings;
-use Redis;
+my $module = $ARGV[3] // "Redis";
+eval "require $module" or die $@;
 $| = 1;
 my ($port, $password, $db) = @ARGV;
-my %opts = (server => "127.0.0.1:$port", reconnect => 5, every => 100_000,
+my %opts = (server => "localhost:$port", reconnect => 5, every => 100_000,
             on_connect => sub { $_[0]->select($db) });
 $opts{password} = $password if $password ne '';
-my $r = Redis->new(%opts);
+my $r = $module->new(%opts);
 sub check { my ($got, $want) = @_; die "got " . (defined $got ? $got : 'undef') . ", want $want\n" unless defined $got && $got eq $want; }
 check($r->incr('c'), 1);
 check($r->incrby('c', 10), 11);

@@ -1,0 +1,84 @@
+#include "tally/storage/engine.h"
+
+#include <spdlog/spdlog.h>
+
+namespace tally {
+namespace {
+// Replayed groups are applied in batches of about this many bytes.
+constexpr size_t kReplayBatchBytes = 4 << 20;
+}  // namespace
+
+StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
+  std::unique_ptr<Engine> engine(new Engine());
+  options.store.disable_wal = true;
+  if (options.log.env == nullptr) options.log.env = options.store.env;
+  TALLY_RETURN_IF_ERROR(engine->Recover(options));
+  Engine& e = *engine;
+  const Lsn last = std::max(e.store_->recovered_lsn(), e.log_->last_lsn());
+  e.applier_ = std::make_unique<Applier>(e.store_.get(), e.log_.get(), options.apply,
+                                         e.store_->recovered_lsn());
+  e.commit_log_ = std::make_unique<CommitLog>(e.log_.get(), options.policy, last);
+  e.commit_log_->set_applier(e.applier_.get());
+  CommitLog* commit_log = e.commit_log_.get();
+  e.applier_->on_failure = [commit_log](const Status& st) { commit_log->Fail(st); };
+  e.keyspace_ = std::make_unique<Keyspace>(e.store_.get(), commit_log, options.keyspace);
+  e.applier_->Start();
+  e.commit_log_->Start();
+  return engine;
+}
+
+Status Engine::Recover(const EngineOptions& options) {
+  auto store = Store::Open(options.store);
+  if (!store.ok()) return store.status();
+  store_ = std::move(*store);
+  store_lsn_ = store_->recovered_lsn();
+  std::vector<Record> batch;
+  size_t bytes = 0;
+  auto apply = [&]() -> Status {
+    if (batch.empty()) return Status::OK();
+    Status st = store_->Write(batch, /*sync=*/false);
+    replayed_ += batch.size();
+    batch.clear();
+    bytes = 0;
+    return st;
+  };
+  auto log = Log::Open(options.log, store_lsn_, [&](std::vector<Record>& group) -> Status {
+    for (Record& r : group) {
+      bytes += r.key.size() + r.value.size() + sizeof(Record);
+      batch.push_back(std::move(r));
+    }
+    return bytes >= kReplayBatchBytes ? apply() : Status::OK();
+  });
+  if (!log.ok()) return log.status();
+  log_ = std::move(*log);
+  TALLY_RETURN_IF_ERROR(apply());
+  if (replayed_ > 0) {
+    spdlog::info("Replayed {} log records above LSN {} into the store", replayed_, store_lsn_);
+  }
+  return Status::OK();
+}
+
+Engine::~Engine() { (void)Close(); }
+
+Status Engine::Close(bool checkpoint) {
+  if (closed_) return Status::OK();
+  closed_ = true;
+  Status st;
+  auto keep = [&st](Status s) {
+    if (st.ok() && !s.ok()) st = std::move(s);
+  };
+  if (commit_log_) keep(commit_log_->Stop());
+  // Everything the log has is now queued for the applier; Stop() applies it and checkpoints.
+  // After a failure the log holds the truth: nothing more is written anywhere (the next start
+  // replays the log), as the failed disk would only fail again.
+  checkpoint = checkpoint && st.ok();
+  if (applier_) keep(applier_->Stop(checkpoint));
+  keyspace_.reset();
+  commit_log_.reset();
+  applier_.reset();
+  if (log_) keep(log_->Close());
+  if (store_) keep(store_->Close(checkpoint));
+  return st;
+}
+
+}  // namespace tally

@@ -1,0 +1,53 @@
+#include "log_segment.h"
+
+#include <rocksdb/file_system.h>
+
+#include <cstdio>
+
+namespace tally::logseg {
+
+std::string Name(Lsn first) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020llu.tlog", static_cast<unsigned long long>(first));
+  return buf;
+}
+
+Lsn ParseName(std::string_view name) {
+  if (name.size() != 25 || name.substr(20) != ".tlog") return 0;
+  Lsn v = 0;
+  for (char c : name.substr(0, 20)) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + static_cast<Lsn>(c - '0');
+  }
+  return v;
+}
+
+Status ReadFile(rocksdb::FileSystem* fs, const std::string& path, std::string* out) {
+  std::unique_ptr<rocksdb::FSSequentialFile> file;
+  rocksdb::IOStatus s = fs->NewSequentialFile(path, rocksdb::FileOptions(), &file, nullptr);
+  if (!s.ok()) return Status::IOError(s.ToString());
+  out->clear();
+  std::string chunk(1 << 20, '\0');
+  while (true) {
+    rocksdb::Slice got;
+    s = file->Read(chunk.size(), rocksdb::IOOptions(), &got, chunk.data(), nullptr);
+    if (!s.ok()) return Status::IOError(path + ": " + s.ToString());
+    if (got.size() == 0) break;
+    out->append(got.data(), got.size());
+  }
+  return Status::OK();
+}
+
+bool IntactFrameAfter(std::string_view data, size_t from, Lsn after) {
+  // Cheap filter first: a frame's LSN sits right after its 8-byte header; only a plausible one
+  // (above `after`, below it + 2^32) is worth a checksum.
+  for (size_t pos = from; pos + logfmt::kFrameHeader + 12 <= data.size(); ++pos) {
+    std::string_view rest = data.substr(pos);
+    Lsn lsn = logfmt::FirstLsn(rest.substr(logfmt::kFrameHeader));
+    if (lsn <= after || lsn - after > (Lsn{1} << 32)) continue;
+    if (logfmt::ParseFrame(rest).state == logfmt::FrameState::kOk) return true;
+  }
+  return false;
+}
+
+}  // namespace tally::logseg
