@@ -278,6 +278,49 @@ TEST(Engine, CheckpointsPurgeTheLogAndRecoveryReplaysOnlyTheTail) {
   EXPECT_EQ((*again)->replayed_records(), 0u);  // a clean close leaves nothing to replay
 }
 
+// A kill between "RocksDB flushed" and "segments deleted": the log still holds records RocksDB
+// has on disk; recovery skips them (RocksDB's applied LSN) and counts stay exact. Then a kill
+// right after the deletion, before the next flush: only the tail above it is replayed.
+TEST(Engine, KillsBetweenFlushAndPurgeRecoverExactly) {
+  test::TempDir dir;
+  EngineOptions o = SmallEngine(dir.path());
+  o.apply.checkpoint_bytes = uint64_t{1} << 40;  // no checkpoint unless asked
+  Lsn lsn = 0;
+  {
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok());
+    for (int i = 0; i < 400; ++i)
+      lsn = (*e)->keyspace()->IncrBy(0, "a" + std::to_string(i), 1)->lsn;
+    ASSERT_OK((*e)->commit_log()->WaitApplied(lsn));
+    ASSERT_OK((*e)->store()->Flush());  // flushed, but the log is not purged: killed here
+    ASSERT_OK((*e)->Close(/*checkpoint=*/false));
+  }
+  {
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_EQ((*e)->store_lsn(), lsn);
+    EXPECT_EQ((*e)->replayed_records(), 0u);
+    EXPECT_GT((*e)->log()->stats().bytes, 0u);  // the old segments are still there
+    EXPECT_EQ((*e)->keyspace()->Counts(0).keys, 400);
+    for (int i = 0; i < 100; ++i)
+      lsn = (*e)->keyspace()->IncrBy(0, "b" + std::to_string(i), 1)->lsn;
+    ASSERT_OK((*e)->commit_log()->WaitApplied(lsn));
+    ASSERT_OK((*e)->applier()->Checkpoint());  // flushed and purged
+    for (int i = 0; i < 50; ++i) lsn = (*e)->keyspace()->IncrBy(0, "c" + std::to_string(i), 1)->lsn;
+    ASSERT_OK(WaitAcked((*e)->commit_log(), lsn));
+    ASSERT_OK((*e)->Close(/*checkpoint=*/false));  // killed before the next flush
+  }
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ((*e)->replayed_records(), 50u);
+  EXPECT_EQ((*e)->keyspace()->Counts(0).keys, 550);
+  for (const char* k : {"a0", "a399", "b0", "b99", "c0", "c49"}) {
+    auto v = (*e)->keyspace()->Get(0, k);
+    ASSERT_TRUE(v.ok() && v->value.has_value()) << k;
+    EXPECT_EQ(*v->value, "1") << k;
+  }
+}
+
 TEST(Engine, BackPressureHoldsPendingBytesNearTheBound) {
   test::TempDir dir;
   EngineOptions o = SmallEngine(dir.path());
