@@ -126,6 +126,17 @@ void Persistence(Builder& b, ServerContext& s) {
   b.Line("tally_avg_group_size", avg);
   b.Line("tally_fsync_p99_usec", c.fsync_p99_usec);
   b.Line("tally_write_errors", c.write_errors);
+  if (const Applier* applier = s.commit_log().applier()) {
+    ApplierStats a = applier->stats();
+    b.Line("tally_applied_lsn", a.applied_lsn);
+    b.Line("tally_apply_batches", a.batches);
+    b.Line("tally_apply_pending_bytes", a.pending_bytes);
+    b.Line("tally_apply_writer_waits", a.writer_waits);
+    b.Line("tally_checkpoints", a.checkpoints);
+    b.Line("tally_log_segments", a.log.segments);
+    b.Line("tally_log_bytes", a.log.bytes);
+    b.Line("tally_log_purged_segments", a.log.purged_segments);
+  }
 }
 
 void Stats(Builder& b, ServerContext& s, const ServerStats& st) {

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <asio/post.hpp>
 
-#include "connection.h"
-
 namespace tally {
 
-void AckWaiters::Add(Lsn lsn, std::shared_ptr<Connection> conn) {
-  waiters_.push_back(Waiter{lsn, std::move(conn)});
+void AckWaiters::Add(Lsn lsn, AckHandler done) {
+  if (lsn <= log_->ack_lsn()) {  // never inline: complete through the io thread's queue
+    asio::post(executor_, [done = std::move(done)]() mutable { done(Status::OK()); });
+    return;
+  }
+  waiters_.push_back(Waiter{lsn, std::move(done)});
   if (armed_ == 0 || lsn < armed_) Arm(lsn);
 }
 
@@ -32,14 +34,14 @@ void AckWaiters::OnAcked(const Status& st) {
       waiters_[kept++] = std::move(w);
     }
   }
-  waiters_.resize(kept);
+  waiters_.erase(waiters_.begin() + static_cast<std::ptrdiff_t>(kept), waiters_.end());
   if (!waiters_.empty() && armed_ == 0) {
     Lsn next = waiters_.front().lsn;
     for (const auto& w : waiters_) next = std::min(next, w.lsn);
     Arm(next);
   }
   // A waiter acknowledged before the log failed still gets OK.
-  for (auto& w : ready) w.conn->OnAcked(w.lsn <= acked ? Status::OK() : st);
+  for (auto& w : ready) w.done(w.lsn <= acked ? Status::OK() : st);
 }
 
 }  // namespace tally

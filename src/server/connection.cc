@@ -32,11 +32,7 @@ std::string Endpoint(const asio::ip::tcp::endpoint& ep) {
 
 Connection::Connection(asio::ip::tcp::socket socket, Server& server,
                        std::shared_ptr<AckWaiters> acks, uint64_t id)
-    : socket_(std::move(socket)),
-      wake_(socket_.get_executor()),
-      server_(server),
-      acks_(std::move(acks)),
-      writer_(&out_) {
+    : socket_(std::move(socket)), server_(server), acks_(std::move(acks)), writer_(&out_) {
   std::error_code ec;
   session_.id = id;
   auto remote = socket_.remote_endpoint(ec);
@@ -168,17 +164,7 @@ asio::awaitable<bool> Connection::Flush() {
 
 asio::awaitable<Status> Connection::WaitAcked(Lsn lsn) {
   if (lsn <= server_.commit_log().ack_lsn()) co_return Status::OK();
-  acked_ = false;
-  wake_.expires_at(asio::steady_timer::time_point::max());
-  acks_->Add(lsn, shared_from_this());
-  while (!acked_) co_await wake_.async_wait(kAsTuple);
-  co_return acked_status_;
-}
-
-void Connection::OnAcked(const Status& st) {
-  acked_status_ = st;
-  acked_ = true;
-  wake_.cancel();
+  co_return co_await AsyncWaitAcked(*acks_, lsn, asio::use_awaitable);
 }
 
 }  // namespace tally

@@ -36,9 +36,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Stop();
   const Session& session() const { return session_; }
   asio::any_io_executor executor() { return socket_.get_executor(); }
-  // From AckWaiters, on the connection's executor: the barrier this connection waits for is
-  // acknowledged (OK) or never will be (the log's failure).
-  void OnAcked(const Status& st);
 
  private:
   // Executes every complete command in the input buffer. Returns false to close.
@@ -49,7 +46,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void PrepareRead();
 
   asio::ip::tcp::socket socket_;
-  asio::steady_timer wake_;
   Server& server_;
   std::shared_ptr<AckWaiters> acks_;
   Session session_;
@@ -61,8 +57,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string out_;
   ReplyWriter writer_;
   Lsn barrier_ = 0;
-  bool acked_ = false;
-  Status acked_status_;
 };
 
 }  // namespace tally

@@ -91,9 +91,9 @@ Status Server::Open() {
   eo.log.segment_bytes = static_cast<size_t>(config_->Int(Opt::kLogSegmentSize));
   eo.log.retention_bytes = static_cast<size_t>(config_->Int(Opt::kLogRetentionBytes));
   eo.apply.max_pending_bytes = static_cast<size_t>(config_->Int(Opt::kApplyMaxPendingBytes));
-  // A checkpoint once sealed segments reach about one write buffer: RocksDB would flush then
-  // anyway, and a restart replays at most about that much.
-  eo.apply.checkpoint_bytes = so.write_buffer_bytes;
+  // A checkpoint once sealed segments reach half a write buffer: a restart after a crash then
+  // replays at most that plus one segment.
+  eo.apply.checkpoint_bytes = so.write_buffer_bytes / 2;
   eo.policy = static_cast<FsyncPolicy>(config_->Int(Opt::kAppendfsync));
   eo.keyspace.databases = so.databases;
   eo.keyspace.table_max_memory = static_cast<size_t>(config_->Int(Opt::kTableMaxMemory));

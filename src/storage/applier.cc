@@ -132,6 +132,7 @@ ApplierStats Applier::stats() const {
   s.records = records_.load();
   s.checkpoints = checkpoints_.load();
   s.writer_waits = writer_waits_.load();
+  s.log = log_->stats();
   MutexLock l(&mu_);
   s.pending_bytes = pending_bytes_;
   return s;

@@ -72,11 +72,16 @@ Status Engine::Close(bool checkpoint) {
   // After a failure the log holds the truth: nothing more is written anywhere (the next start
   // replays the log), as the failed disk would only fail again.
   checkpoint = checkpoint && st.ok();
-  if (applier_) keep(applier_->Stop(checkpoint));
+  Lsn flushed = 0;  // what RocksDB's files hold after the final checkpoint
+  if (applier_) {
+    Status stopped = applier_->Stop(checkpoint);
+    if (stopped.ok() && checkpoint) flushed = applier_->applied_lsn();
+    keep(stopped);
+  }
   keyspace_.reset();
   commit_log_.reset();
   applier_.reset();
-  if (log_) keep(log_->Close());
+  if (log_) keep(log_->Close(flushed));
   if (store_) keep(store_->Close(checkpoint));
   return st;
 }

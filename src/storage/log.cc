@@ -20,6 +20,12 @@ Status FromIo(const rocksdb::IOStatus& s, const std::string& what) {
 // Decodes a frame payload into `group`, keeping only records at or above `from`.
 Status DecodeFrom(std::string_view payload, Lsn from, std::vector<Record>* group, Lsn* last) {
   group->clear();
+  const Lsn first = logfmt::FirstLsn(payload);
+  const uint32_t count = logfmt::RecordCount(payload);
+  if (count > 0 && first + count - 1 < from) {  // wholly below `from`: no need to decode
+    *last = first + count - 1;
+    return Status::OK();
+  }
   TALLY_RETURN_IF_ERROR(logfmt::DecodePayload(payload, group));
   *last = group->empty() ? logfmt::FirstLsn(payload) - 1 : group->back().lsn;
   auto keep =
@@ -240,14 +246,22 @@ LogStats Log::stats() const {
   return s;
 }
 
-Status Log::Close() {
+Status Log::Close(Lsn flushed) {
   MutexLock l(&mu_);
   if (!current_) return Status::OK();
   Status st = failed_;
   if (st.ok()) st = FromIo(current_->Sync(rocksdb::IOOptions(), nullptr), "log sync");
   Status close = FromIo(current_->Close(rocksdb::IOOptions(), nullptr), "log close");
   current_.reset();
-  return st.ok() ? close : st;
+  if (!st.ok() || !close.ok()) return st.ok() ? close : st;
+  // Everything in the last segment is in RocksDB's files: the next start has nothing to read.
+  const Segment& last = segments_.back();
+  if (segments_.size() == 1 && last.last <= flushed) {
+    TALLY_RETURN_IF_ERROR(
+        FromIo(fs_->DeleteFile(last.path, rocksdb::IOOptions(), nullptr), last.path));
+    segments_.clear();
+  }
+  return Status::OK();
 }
 
 }  // namespace tally

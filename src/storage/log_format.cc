@@ -63,11 +63,35 @@ bool GetBytes(std::string_view s, size_t* pos, std::string* out) {
 
 }  // namespace
 
-uint32_t Crc32c(uint32_t crc, const char* data, size_t n) {
+#if defined(__x86_64__)
+// SSE4.2's crc32 instruction computes the same Castagnoli CRC eight bytes at a time.
+static __attribute__((target("sse4.2"))) uint32_t Crc32cHardware(uint32_t crc, const char* data,
+                                                                 size_t n) {
+  uint64_t c = ~crc;
+  for (; n >= 8; n -= 8, data += 8) {
+    uint64_t v;
+    std::memcpy(&v, data, 8);
+    c = __builtin_ia32_crc32di(c, v);
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  for (; n > 0; --n, ++data) c32 = __builtin_ia32_crc32qi(c32, static_cast<uint8_t>(*data));
+  return ~c32;
+}
+static const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
+uint32_t Crc32cSoftware(uint32_t crc, const char* data, size_t n) {
   crc = ~crc;
   for (size_t i = 0; i < n; ++i)
     crc = kTable[(crc ^ static_cast<uint8_t>(data[i])) & 0xff] ^ (crc >> 8);
   return ~crc;
+}
+
+uint32_t Crc32c(uint32_t crc, const char* data, size_t n) {
+#if defined(__x86_64__)
+  if (kHaveSse42) return Crc32cHardware(crc, data, n);
+#endif
+  return Crc32cSoftware(crc, data, n);
 }
 
 void AppendFrame(std::span<const Record> records, std::string* out) {
@@ -113,6 +137,10 @@ FrameView ParseFrame(std::string_view data) {
 }
 
 Lsn FirstLsn(std::string_view payload) { return payload.size() < 8 ? 0 : GetFixed(payload, 0, 8); }
+
+uint32_t RecordCount(std::string_view payload) {
+  return payload.size() < 12 ? 0 : static_cast<uint32_t>(GetFixed(payload, 8, 4));
+}
 
 Status DecodePayload(std::string_view payload, std::vector<Record>* out) {
   if (payload.size() < 12) return Status::Corruption("log frame too short");

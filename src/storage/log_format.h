@@ -27,7 +27,10 @@ constexpr size_t kFrameHeader = 8;
 // A frame larger than this is damage, not data (a group is bounded far below it).
 constexpr uint32_t kMaxPayload = 1u << 30;
 
+// CRC32C (Castagnoli), with SSE4.2's crc32 instruction where the CPU has it.
 uint32_t Crc32c(uint32_t crc, const char* data, size_t n);
+// The same, one table look-up per byte (tests compare the two).
+uint32_t Crc32cSoftware(uint32_t crc, const char* data, size_t n);
 // As LevelDB does: a CRC stored next to the data it covers is masked, so that the CRC of a
 // string containing embedded CRCs stays well distributed.
 inline uint32_t Mask(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
@@ -47,7 +50,8 @@ FrameView ParseFrame(std::string_view data);
 // Decodes a frame's payload; Corruption if it does not parse (the CRC matched, so that is a
 // bug or deliberate damage).
 Status DecodePayload(std::string_view payload, std::vector<Record>* out);
-// The first LSN of a payload (0 if too short).
+// The first LSN of a payload (0 if too short), and how many records it holds.
 Lsn FirstLsn(std::string_view payload);
+uint32_t RecordCount(std::string_view payload);
 
 }  // namespace tally::logfmt

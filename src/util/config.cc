@@ -89,7 +89,7 @@ const std::vector<OptionSpec>& Specs() {
       {Opt::kRocksdbWriteBufferSize, "rocksdb-write-buffer-size", Kind::kMemory, "64mb",
        1024 * 1024, INT64_MAX},
       {Opt::kDebugCommitDelayMs, "debug-commit-delay-ms", Kind::kInt, "0", 0, 60000, {}, true},
-      {Opt::kLogSegmentSize, "log-segment-size", Kind::kMemory, "64mb", 64 * 1024, INT64_MAX},
+      {Opt::kLogSegmentSize, "log-segment-size", Kind::kMemory, "16mb", 64 * 1024, INT64_MAX},
       {Opt::kLogRetentionBytes, "log-retention-bytes", Kind::kMemory, "0", 0, INT64_MAX},
       {Opt::kApplyMaxPendingBytes, "apply-max-pending-bytes", Kind::kMemory, "64mb", 64 * 1024,
        INT64_MAX},

@@ -67,6 +67,16 @@ TEST(LogFormat, RoundTripsAndEveryCutIsIncomplete) {
   }
 }
 
+TEST(LogFormat, Crc32cMatchesTheStandardAndTheTable) {
+  const std::string check = "123456789";
+  EXPECT_EQ(logfmt::Crc32c(0, check.data(), check.size()), 0xe3069283u);
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data.push_back(static_cast<char>(i * 7 + 3));
+  for (size_t n : {0, 1, 7, 8, 9, 63, 64, 999}) {
+    EXPECT_EQ(logfmt::Crc32c(5, data.data(), n), logfmt::Crc32cSoftware(5, data.data(), n)) << n;
+  }
+}
+
 TEST(LogFormat, EveryFlippedByteIsCaught) {
   std::string frame;
   logfmt::AppendFrame(Groups(1, 4)[3], &frame);
@@ -273,6 +283,7 @@ TEST(Engine, CheckpointsPurgeTheLogAndRecoveryReplaysOnlyTheTail) {
   }
   EXPECT_EQ((*e)->keyspace()->Counts(0).keys, 500);
   ASSERT_OK((*e)->Close());
+  EXPECT_EQ(fs::directory_iterator(dir.path() + "/log"), fs::directory_iterator());
   auto again = Engine::Open(SmallEngine(dir.path()));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)->replayed_records(), 0u);  // a clean close leaves nothing to replay

@@ -45,6 +45,7 @@ struct ApplierStats {
   uint64_t checkpoints = 0;
   uint64_t pending_bytes = 0;
   uint64_t writer_waits = 0;  // times a writer waited for room
+  LogStats log;               // the write-ahead log's segments
 };
 
 class Applier {

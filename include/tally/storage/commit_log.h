@@ -55,6 +55,8 @@ class CommitLog {
   // store itself, and applied means written. REQUIRES: before Start(); `applier` outlives the
   // log.
   void set_applier(Applier* applier) { applier_ = applier; }
+  // The applier, or nullptr.
+  const Applier* applier() const { return applier_; }
 
   // Starts the commit thread.
   void Start();

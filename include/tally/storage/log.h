@@ -44,7 +44,7 @@ namespace tally {
 struct LogOptions {
   std::string dir;                  // created if missing
   rocksdb::Env* env = nullptr;      // Default: the OS (tests inject faults here)
-  size_t segment_bytes = 64 << 20;  // Default: 64 MiB; a segment past this size is sealed
+  size_t segment_bytes = 16 << 20;  // Default: 16 MiB; a segment past this size is sealed
   // log-retention-bytes: sealed segments kept even once RocksDB has flushed them (for readers
   // of ReadFrom). Default: 0.
   size_t retention_bytes = 0;
@@ -82,8 +82,9 @@ class Log : public RecordWriter {
   // Bytes in sealed segments (what a flush of RocksDB would let Purge() free).
   uint64_t sealed_bytes() const;
   LogStats stats() const;
-  // Syncs and closes the current segment. Idempotent.
-  Status Close();
+  // Syncs and closes the current segment; deletes it too if it is the only one left and every
+  // record in it is at or below `flushed` (RocksDB has it on disk). Idempotent.
+  Status Close(Lsn flushed = 0);
 
  private:
   struct Segment {

@@ -39,7 +39,7 @@ enum class Opt : int {
   kRocksdbBlockCacheSize,    // Default: 64mb
   kRocksdbWriteBufferSize,   // Default: 64mb
   kDebugCommitDelayMs,       // Default: 0. Test-only: the commit thread sleeps this long per group
-  kLogSegmentSize,           // Default: 64mb (a log segment past this size is sealed)
+  kLogSegmentSize,           // Default: 16mb (a log segment past this size is sealed)
   kLogRetentionBytes,        // Default: 0 (sealed segments kept after RocksDB has them)
   kApplyMaxPendingBytes,     // Default: 64mb (records waiting for RocksDB before writers wait)
   kDebugApplyDelayMs,        // Default: 0. Test-only: the applier sleeps this long per batch
