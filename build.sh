@@ -3,7 +3,8 @@
 # configures with CMake, builds with Ninja.
 #   ./build.sh run [--option value ...]   build (Release) and run tallyd with conf/tally.conf
 #   ./build.sh test                       build and run every test (ctest)
-#   ./build.sh bench [compare|scale|micro]  build (Release) and run a benchmark (bench/README.md)
+#   ./build.sh bench [compare|scale|sustained|micro]  build (Release) and run a benchmark
+#                                         (bench/README.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -54,8 +55,9 @@ case "$cmd" in
     ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
     ;;
   bench)
-    # ./build.sh bench [compare|scale|micro] [args]: bench/compare.py (default), bench/scale.py
-    # or the Google Benchmark micro-benchmarks. See bench/README.md.
+    # ./build.sh bench [compare|scale|sustained|micro] [args]: bench/compare.py (default),
+    # bench/scale.py, bench/sustained.py or the Google Benchmark micro-benchmarks. See
+    # bench/README.md.
     install_packages $BUILD_PKGS $TEST_PKGS libbenchmark-dev
     build build-release Release OFF -DTALLY_BUILD_BENCH=ON
     what="${1:-compare}"
@@ -63,8 +65,9 @@ case "$cmd" in
     case "$what" in
       compare) exec /usr/bin/python3 bench/compare.py --tallyd build-release/tallyd "$@" ;;
       scale) exec /usr/bin/python3 bench/scale.py --tallyd build-release/tallyd "$@" ;;
+      sustained) exec /usr/bin/python3 bench/sustained.py --tallyd build-release/tallyd "$@" ;;
       micro) exec build-release/bench/micro/tally_micro_bench "$@" ;;
-      *) echo "usage: $0 bench [compare|scale|micro] [args]" >&2; exit 2 ;;
+      *) echo "usage: $0 bench [compare|scale|sustained|micro] [args]" >&2; exit 2 ;;
     esac
     ;;
   *)
