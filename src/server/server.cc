@@ -21,6 +21,7 @@
 #include "connection.h"
 #include "tally/util/clock.h"
 #include "tally/util/strings.h"
+#include "tally/util/thread_name.h"
 
 #ifndef TALLY_VERSION
 #define TALLY_VERSION "0.1.0"
@@ -299,8 +300,16 @@ Status Server::Run() {
   // Keep every io_context running while it has no socket yet.
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   for (auto& io : io_) work.emplace_back(io->get_executor());
-  for (auto& io : io_) threads_.emplace_back([ctx = io.get()] { ctx->run(); });
-  expirer_ = std::thread([this] { RunExpirer(); });
+  for (auto& io : io_) {
+    threads_.emplace_back([ctx = io.get()] {
+      SetThreadName("tally-io");
+      ctx->run();
+    });
+  }
+  expirer_ = std::thread([this] {
+    SetThreadName("tally-expire");
+    RunExpirer();
+  });
   spdlog::info("tallyd {} ready: port {}, bind {}, data dir {}, appendfsync {}, io-threads {}",
                TALLY_VERSION, bound_port_, config_->Str(Opt::kBind), config_->Str(Opt::kDir),
                FsyncPolicyName(log_->policy()), io_.size());

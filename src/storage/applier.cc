@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "tally/util/thread_name.h"
+
 namespace tally {
 
 Applier::Applier(Store* store, Log* log, ApplierOptions options, Lsn applied)
@@ -12,7 +14,10 @@ Applier::Applier(Store* store, Log* log, ApplierOptions options, Lsn applied)
 Applier::~Applier() { (void)Stop(); }
 
 void Applier::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("tally-apply");
+    Run();
+  });
 }
 
 Status Applier::Stop(bool checkpoint) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "tally/util/thread_name.h"
+
 namespace tally {
 
 namespace {
@@ -26,8 +28,14 @@ void CommitLog::Start() {
     MutexLock l(&sync_mu_);
     writer_done_ = false;
   }
-  thread_ = std::thread([this] { Run(); });
-  syncer_ = std::thread([this] { RunSyncer(); });
+  thread_ = std::thread([this] {
+    SetThreadName("tally-commit");
+    Run();
+  });
+  syncer_ = std::thread([this] {
+    SetThreadName("tally-syncer");
+    RunSyncer();
+  });
 }
 
 Status CommitLog::Stop() {
