@@ -15,8 +15,9 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   TALLY_RETURN_IF_ERROR(engine->Recover(options));
   Engine& e = *engine;
   const Lsn last = std::max(e.store_->recovered_lsn(), e.log_->last_lsn());
-  e.applier_ = std::make_unique<Applier>(e.store_.get(), e.log_.get(), options.apply,
-                                         e.store_->recovered_lsn());
+  // RocksDB now has everything the log had (replayed), or more (a group it flushed whose frame
+  // a power cut lost): applied up to `last`.
+  e.applier_ = std::make_unique<Applier>(e.store_.get(), e.log_.get(), options.apply, last);
   e.commit_log_ = std::make_unique<CommitLog>(e.log_.get(), options.policy, last);
   e.commit_log_->set_applier(e.applier_.get());
   CommitLog* commit_log = e.commit_log_.get();
