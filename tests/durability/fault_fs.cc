@@ -160,7 +160,7 @@ IOStatus FaultFS::ReopenWritableFile(const std::string& f, const rocksdb::FileOp
   uint64_t size = std::filesystem::exists(f, ec) ? std::filesystem::file_size(f, ec) : 0;
   {
     std::lock_guard<std::mutex> l(mu_);
-    auto [it, inserted] = files_.try_emplace(f, FileState{size, size, true});
+    files_.try_emplace(f, FileState{size, size, true});
   }
   r->reset(new FaultFile(std::move(file), this, f, size));
   return s;
