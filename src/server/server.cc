@@ -113,17 +113,17 @@ Status Server::Open() {
                            engine.status().ToString() + advice);
   }
   engine_ = std::move(*engine);
-  log_ = engine_->commit_log();
-  keyspace_ = engine_->keyspace();
   commands_ = BuildCommandTable();
-  log_->set_commit_delay_for_testing(
+  engine_->commit_log()->set_commit_delay_for_testing(
       std::chrono::milliseconds(config_->Int(Opt::kDebugCommitDelayMs)));
   engine_->applier()->set_apply_delay_for_testing(
       std::chrono::milliseconds(config_->Int(Opt::kDebugApplyDelayMs)));
   config_->SetListener([this](Opt o) {
-    if (o == Opt::kAppendfsync) log_->set_policy(static_cast<FsyncPolicy>(config_->Int(o)));
+    if (o == Opt::kAppendfsync)
+      engine_->commit_log()->set_policy(static_cast<FsyncPolicy>(config_->Int(o)));
     if (o == Opt::kDebugCommitDelayMs)
-      log_->set_commit_delay_for_testing(std::chrono::milliseconds(config_->Int(o)));
+      engine_->commit_log()->set_commit_delay_for_testing(
+          std::chrono::milliseconds(config_->Int(o)));
     if (o == Opt::kDebugApplyDelayMs)
       engine_->applier()->set_apply_delay_for_testing(std::chrono::milliseconds(config_->Int(o)));
   });
@@ -138,7 +138,8 @@ Status Server::Listen() {
   if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
   for (int64_t i = 0; i < threads; ++i) {
     io_.push_back(std::make_unique<asio::io_context>(1));
-    acks_.push_back(std::make_shared<AckWaiters>(io_.back()->get_executor(), log_));
+    acks_.push_back(
+        std::make_shared<AckWaiters>(io_.back()->get_executor(), engine_->commit_log()));
   }
   auto port = static_cast<uint16_t>(config_->Int(Opt::kPort));
   std::string bind = config_->Str(Opt::kBind);
@@ -239,7 +240,7 @@ void Server::RunExpirer() {
   std::unique_lock<std::mutex> lock(stop_mu_);
   while (!stopping()) {
     lock.unlock();
-    size_t handled = keyspace_->ActiveExpireCycle(NowMs(), kKeysPerCycle);
+    size_t handled = engine_->keyspace()->ActiveExpireCycle(NowMs(), kKeysPerCycle);
     lock.lock();
     // A full cycle means more are due: go on at once; else wait for the next tick.
     if (handled < kKeysPerCycle)
@@ -312,7 +313,7 @@ Status Server::Run() {
   });
   spdlog::info("tallyd {} ready: port {}, bind {}, data dir {}, appendfsync {}, io-threads {}",
                TALLY_VERSION, bound_port_, config_->Str(Opt::kBind), config_->Str(Opt::kDir),
-               FsyncPolicyName(log_->policy()), io_.size());
+               FsyncPolicyName(engine_->commit_log()->policy()), io_.size());
   {
     std::unique_lock<std::mutex> lock(stop_mu_);
     stop_cv_.wait(lock, [this] { return stopping(); });

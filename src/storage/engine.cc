@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <iterator>
+
 namespace tally {
 namespace {
 // Replayed groups are applied in batches of about this many bytes.
@@ -44,10 +46,8 @@ Status Engine::Recover(const EngineOptions& options) {
     return st;
   };
   auto log = Log::Open(options.log, store_lsn_, [&](std::vector<Record>& group) -> Status {
-    for (Record& r : group) {
-      bytes += r.key.size() + r.value.size() + sizeof(Record);
-      batch.push_back(std::move(r));
-    }
+    bytes += Applier::Bytes(group);
+    std::move(group.begin(), group.end(), std::back_inserter(batch));
     return bytes >= kReplayBatchBytes ? apply() : Status::OK();
   });
   if (!log.ok()) return log.status();

@@ -143,7 +143,6 @@ Status Log::Write(std::span<const Record> records, bool sync) {
   if (records.empty()) return Status::OK();
   buffer_.clear();
   logfmt::AppendFrame(records, &buffer_);
-  std::shared_ptr<rocksdb::FSWritableFile> file;
   {
     MutexLock l(&mu_);
     if (!failed_.ok()) return failed_;
@@ -159,7 +158,6 @@ Status Log::Write(std::span<const Record> records, bool sync) {
     Segment& seg = segments_.back();
     seg.bytes += buffer_.size();
     seg.last = records.back().lsn;
-    file = current_;
   }
   last_lsn_.store(records.back().lsn, std::memory_order_release);
   return sync ? Sync() : Status::OK();

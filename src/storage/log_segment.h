@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "tally/storage/types.h"
+#include "tally/util/function_ref.h"
 #include "tally/util/status.h"
 
 namespace rocksdb {
@@ -28,12 +29,11 @@ struct Scan {
   bool torn = false;  // bytes after the valid prefix that are a torn tail
 };
 
-// Walks the frames of `data`, calling fn(payload) for each intact one in order. A bad or cut
-// frame after which no intact frame follows is a torn tail (scan.torn). A bad frame followed by
-// an intact one, or LSNs that do not follow on, is Corruption naming `path` and the offset.
-template <typename Fn>
-StatusOr<Scan> ScanFrames(std::string_view data, const std::string& path, Fn fn);
+// Walks the frames of `data`, calling fn(payload, &last) for each intact one in order (fn sets
+// the frame's last LSN). A bad or cut frame after which no intact frame follows is a torn tail
+// (scan.torn). A bad frame followed by an intact one, or LSNs that do not follow on, is
+// Corruption naming `path` and the offset.
+using FrameFn = FunctionRef<Status(std::string_view payload, Lsn* last)>;
+StatusOr<Scan> ScanFrames(std::string_view data, const std::string& path, FrameFn fn);
 
 }  // namespace tally::logseg
-
-#include "log_segment_inl.h"

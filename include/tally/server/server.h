@@ -79,8 +79,6 @@ class Server : public ServerContext {
   int bound_port_ = 0;
 
   std::unique_ptr<Engine> engine_;
-  CommitLog* log_ = nullptr;      // engine_'s
-  Keyspace* keyspace_ = nullptr;  // engine_'s
   std::unique_ptr<CommandTable> commands_;
 
   std::vector<std::unique_ptr<asio::io_context>> io_;
