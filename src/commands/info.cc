@@ -178,8 +178,9 @@ void Cpu(Builder& b) {
 
 void Keyspace_(Builder& b, ServerContext& s) {
   Keyspace& ks = s.keyspace();
+  const std::vector<KeyCounts> counts = ks.AllCounts();
   for (int db = 0; db < ks.databases(); ++db) {
-    KeyCounts c = ks.Counts(static_cast<DbIndex>(db));
+    const KeyCounts& c = counts[db];
     if (c.keys <= 0) continue;
     int64_t avg_ttl = c.expires > 0 ? ks.AverageTtl(static_cast<DbIndex>(db), NowMs()) : 0;
     b.Line("db" + std::to_string(db), "keys=" + std::to_string(c.keys) +

@@ -47,6 +47,7 @@ constexpr size_t kEntryOverhead = 80;  // node, hash slot, Entry fields: an esti
 struct Keyspace::Entry : Value {
   Lsn lsn = 0;  // the last record for this key; 0 if loaded from the store
   bool present = false;
+  bool known = true;  // false: not looked up (a blind write's miss), present says nothing
   bool referenced = true;
   uint32_t pins = 0;  // WATCHes: a pinned entry is never evicted
 };
@@ -75,15 +76,9 @@ Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
     s->dbs.resize(options_.databases);
     shards_.push_back(std::move(s));
   }
-  keys_.reset(new std::atomic<int64_t>[options_.databases]);
-  expires_.reset(new std::atomic<int64_t>[options_.databases]);
   flush_lsn_.reset(new std::atomic<Lsn>[options_.databases]);
   flush_epoch_.reset(new std::atomic<uint64_t>[options_.databases]);
   for (int db = 0; db < options_.databases; ++db) {
-    KeyCounts c =
-        db < static_cast<int>(store_->counts().size()) ? store_->counts()[db] : KeyCounts{};
-    keys_[db] = c.keys;
-    expires_[db] = c.expires;
     flush_lsn_[db] = 0;
     flush_epoch_[db] = 0;
   }
@@ -99,9 +94,16 @@ size_t Keyspace::ShardOf(std::string_view key) const {
   return std::hash<std::string_view>{}(key) % kShards;
 }
 
-KeyCounts Keyspace::Counts(DbIndex db) const {
-  return KeyCounts{keys_[db].load(std::memory_order_relaxed),
-                   expires_[db].load(std::memory_order_relaxed)};
+std::vector<KeyCounts> Keyspace::AllCounts() {
+  // Within a scope every other writer waits for its locks, so last_lsn() is stable.
+  (void)log_->WaitApplied(log_->last_lsn());
+  std::vector<KeyCounts> counts = store_->counts();
+  counts.resize(options_.databases);
+  if (AtomicScope* scope = CurrentScope()) {
+    for (const Record& r : scope->records_)  // never blind (see Update)
+      AddToCounts(r, CountDelta{r.keys_delta, r.expires_delta}, &counts);
+  }
+  return counts;
 }
 
 size_t Keyspace::table_bytes() const {
@@ -115,11 +117,6 @@ size_t Keyspace::table_bytes() const {
   return total;
 }
 
-void Keyspace::CountDelta(DbIndex db, int keys, int expires) {
-  if (keys) keys_[db].fetch_add(keys, std::memory_order_relaxed);
-  if (expires) expires_[db].fetch_add(expires, std::memory_order_relaxed);
-}
-
 void Keyspace::MarkAbsent(Shard& shard, Entry& e) {
   shard.bytes -= e.data.size();
   e.data.clear();
@@ -130,7 +127,7 @@ void Keyspace::MarkAbsent(Shard& shard, Entry& e) {
 
 StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::string_view key,
                                             int64_t now, Lsn* barrier, std::vector<Record>* records,
-                                            Entry* absent) {
+                                            Entry* absent, Access access) {
   auto& map = shard.dbs[db];
   auto it = map.find(key);
   if (it == map.end()) {
@@ -140,6 +137,8 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
       // The store still holds keys a pending FLUSH removes: the key is absent, as of the flush
       // (whose LSN a transaction still collecting its records does not know yet).
       e.lsn = flush == std::numeric_limits<Lsn>::max() ? 0 : flush;
+    } else if (access == Access::kBlind) {
+      e.known = false;
     } else {
       auto stored = store_->Get(db, key);
       if (!stored.ok()) return stored.status();
@@ -172,7 +171,6 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
     r.keys_delta = -1;
     r.expires_delta = -1;
     records->push_back(std::move(r));
-    CountDelta(db, -1, -1);
     MarkAbsent(shard, e);
     expired_keys_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -180,106 +178,140 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
   return &e;
 }
 
-StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> keys, UpdateFn fn) {
+StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> keys, UpdateFn fn,
+                               Access access) {
   InlineBuffer<KeyRef, kInlineKeys> refs(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) refs[i] = KeyRef{db, keys[i]};
-  return Update(refs.span(), fn);
+  return Update(refs.span(), fn, access);
 }
 
-StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
+// Locks the shards of an update's keys in index order (no deadlock between multi-key
+// operations), unless the thread's AtomicScope holds them all already.
+class Keyspace::ShardLocks {
+ public:
+  ShardLocks(Keyspace* ks, std::span<const size_t> shard_ids, bool lock)
+      : order_buf_(shard_ids.size()), locks_(shard_ids.size()) {
+    std::copy(shard_ids.begin(), shard_ids.end(), order_buf_.begin());
+    std::sort(order_buf_.begin(), order_buf_.end());
+    order_ =
+        std::span<size_t>(order_buf_.begin(), std::unique(order_buf_.begin(), order_buf_.end()));
+    for (size_t i = 0; lock && i < order_.size(); ++i)
+      locks_[i] = std::unique_lock<std::mutex>(ks->shards_[order_[i]]->mu);
+  }
+  std::span<const size_t> shards() const { return order_; }
+
+ private:
+  InlineBuffer<size_t, kInlineKeys> order_buf_;
+  std::span<size_t> order_;
+  InlineBuffer<std::unique_lock<std::mutex>, kInlineKeys> locks_;
+};
+
+Record Keyspace::Write(Shard& shard, Entry& e, const KeyRef& k, Mutation& m) {
+  Record r;
+  r.db = k.db;
+  r.key.assign(k.key);
+  const int8_t had_expire = (e.present && e.expire_at_ms != 0) ? 1 : 0;
+  if (m.op == Mutation::Op::kPut) {
+    const int8_t has_expire = m.expire_at_ms != 0 ? 1 : 0;
+    r.kind = Record::Kind::kPut;
+    r.keys_delta = !e.known ? Record::kUnknown : e.present ? 0 : 1;
+    r.expires_delta = e.known ? static_cast<int8_t>(has_expire - had_expire) : has_expire;
+    EncodeValue(m.data, m.expire_at_ms, &r.value);
+    shard.bytes += m.data.size();
+    shard.bytes -= e.data.size();
+    e.data = std::move(m.data);
+    e.expire_at_ms = m.expire_at_ms;
+    e.present = true;
+  } else {
+    r.kind = Record::Kind::kDelete;
+    r.keys_delta = e.known ? -1 : Record::kUnknown;
+    r.expires_delta = e.known ? static_cast<int8_t>(-had_expire) : 0;
+    MarkAbsent(shard, e);
+  }
+  e.known = true;
+  return r;
+}
+
+void Keyspace::DropUnknown(Shard& shard, DbIndex db, std::string_view key) {
+  auto& map = shard.dbs[db];
+  auto it = map.find(key);
+  if (it == map.end() || it->second.known) return;
+  shard.bytes -= it->first.size() + kEntryOverhead;
+  map.erase(it);
+}
+
+StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn, Access access) {
   // Scratch space lives on the stack for commands of up to kInlineKeys keys.
   const size_t n = keys.size();
-  // Lock every shard involved, in index order (no deadlock between multi-key operations).
+  AtomicScope* scope = CurrentScope();
+  if (scope != nullptr) access = Access::kRead;  // the scope's counts need known deltas
   InlineBuffer<size_t, kInlineKeys> shard_ids(n);
   for (size_t i = 0; i < n; ++i) shard_ids[i] = ShardOf(keys[i].key);
-  InlineBuffer<size_t, kInlineKeys> order_buf(n);
-  std::copy(shard_ids.begin(), shard_ids.end(), order_buf.begin());
-  std::sort(order_buf.begin(), order_buf.end());
-  const std::span<size_t> order(order_buf.begin(), std::unique(order_buf.begin(), order_buf.end()));
-  AtomicScope* scope = CurrentScope();
-  InlineBuffer<std::unique_lock<std::mutex>, kInlineKeys> locks(n);
-  if (scope == nullptr) {
-    for (size_t i = 0; i < order.size(); ++i)
-      locks[i] = std::unique_lock<std::mutex>(shards_[order[i]]->mu);
-  }
+  ShardLocks locks(this, shard_ids.span(), /*lock=*/scope == nullptr);
 
   const int64_t now = NowMs();
   Lsn barrier = 0;
   std::vector<Record> records;
   InlineBuffer<Entry*, kInlineKeys> entries(n);
-  InlineBuffer<const Value*, kInlineKeys> current(n);
   // Keys found nowhere get a stand-in entry here instead of one in the table (for a few keys:
   // a key named twice must find the same stand-in, which is a scan over the earlier keys).
   Entry absent[kInlineKeys];
   const bool use_absent = n <= kInlineKeys;
   auto is_absent = [&](const Entry* e) { return e >= absent && e < absent + kInlineKeys; };
-  for (size_t i = 0; i < keys.size(); ++i) {
-    const KeyRef& k = keys[i];
+  // Entries of unknown state that no record wrote leave the table again (blind updates only).
+  auto drop_unknown = [&](size_t looked_up) {
+    for (size_t i = 0; access == Access::kBlind && i < looked_up; ++i)
+      if (!is_absent(entries[i])) DropUnknown(*shards_[shard_ids[i]], keys[i].db, keys[i].key);
+  };
+  Status st;
+  size_t looked_up = 0;
+  for (; looked_up < n && st.ok(); ++looked_up) {
+    const size_t i = looked_up;
     Entry* same = nullptr;
     for (size_t j = 0; use_absent && j < i; ++j) {
-      if (is_absent(entries[j]) && keys[j].db == k.db && keys[j].key == k.key) same = entries[j];
+      if (is_absent(entries[j]) && keys[j].db == keys[i].db && keys[j].key == keys[i].key)
+        same = entries[j];
     }
-    if (same != nullptr) {
-      entries[i] = same;
-      continue;
-    }
-    auto e = Lookup(*shards_[shard_ids[i]], k.db, k.key, now, &barrier, &records,
-                    use_absent ? &absent[i] : nullptr);
-    if (!e.ok()) return e.status();
-    entries[i] = *e;
+    auto e = same != nullptr
+                 ? same
+                 : Lookup(*shards_[shard_ids[i]], keys[i].db, keys[i].key, now, &barrier, &records,
+                          use_absent ? &absent[i] : nullptr, access);
+    if (!e.ok()) st = e.status();
+    entries[i] = e.ok() ? *e : nullptr;
+  }
+  if (!st.ok()) {
+    drop_unknown(looked_up - 1);
+    return st;
   }
   // fn reads the entries themselves (a key named twice is one entry): nothing changes them
   // until it has returned.
-  for (size_t i = 0; i < keys.size(); ++i) {
+  InlineBuffer<const Value*, kInlineKeys> current(n);
+  for (size_t i = 0; i < n; ++i) {
     const Entry& e = *entries[i];
     // An expired key that could not be deleted (the log has failed) is still invisible.
     if (e.present && (e.expire_at_ms == 0 || e.expire_at_ms > now)) current[i] = &e;
   }
   InlineBuffer<Mutation, kInlineKeys> mutations(n);
-  Status st = fn(current.span(), mutations.span());
-  if (st.ok()) {
-    bool writes = std::any_of(mutations.begin(), mutations.end(),
-                              [](const Mutation& m) { return m.op != Mutation::Op::kKeep; });
-    if (writes && !log_->healthy()) st = log_->failure();
-    for (size_t i = 0; writes && st.ok() && i < keys.size(); ++i) {
-      Mutation& m = mutations[i];
-      Shard& shard = *shards_[shard_ids[i]];
-      if (m.op == Mutation::Op::kKeep || (m.op == Mutation::Op::kDelete && !entries[i]->present))
-        continue;
-      if (is_absent(entries[i])) {
-        // The first write of a key found nowhere: now it gets its table entry.
-        Entry* stand_in = entries[i];
-        auto& map = shard.dbs[keys[i].db];
-        Entry* real = &map.emplace(std::string(keys[i].key), std::move(*stand_in)).first->second;
-        shard.bytes += keys[i].key.size() + kEntryOverhead;
-        for (auto& p : entries) {
-          if (p == stand_in) p = real;
-        }
+  st = fn(current.span(), mutations.span());
+  const bool writes = st.ok() && std::any_of(mutations.begin(), mutations.end(),
+                                             [](auto& m) { return m.op != Mutation::Op::kKeep; });
+  if (writes && !log_->healthy()) st = log_->failure();
+  for (size_t i = 0; writes && st.ok() && i < n; ++i) {
+    Mutation& m = mutations[i];
+    Shard& shard = *shards_[shard_ids[i]];
+    Entry* e = entries[i];
+    if (m.op == Mutation::Op::kKeep || (m.op == Mutation::Op::kDelete && e->known && !e->present))
+      continue;
+    if (is_absent(e)) {
+      // The first write of a key found nowhere: now it gets its table entry.
+      auto& map = shard.dbs[keys[i].db];
+      Entry* real = &map.emplace(std::string(keys[i].key), std::move(*e)).first->second;
+      shard.bytes += keys[i].key.size() + kEntryOverhead;
+      for (auto& p : entries) {
+        if (p == e) p = real;
       }
-      Entry& e = *entries[i];
-      Record r;
-      r.db = keys[i].db;
-      r.key.assign(keys[i].key);
-      const int had_expire = (e.present && e.expire_at_ms != 0) ? 1 : 0;
-      if (m.op == Mutation::Op::kPut) {
-        r.kind = Record::Kind::kPut;
-        r.keys_delta = e.present ? 0 : 1;
-        r.expires_delta = static_cast<int8_t>((m.expire_at_ms != 0 ? 1 : 0) - had_expire);
-        EncodeValue(m.data, m.expire_at_ms, &r.value);
-        shard.bytes += m.data.size();
-        shard.bytes -= e.data.size();
-        e.data = std::move(m.data);
-        e.expire_at_ms = m.expire_at_ms;
-        e.present = true;
-      } else {
-        r.kind = Record::Kind::kDelete;
-        r.keys_delta = -1;
-        r.expires_delta = static_cast<int8_t>(-had_expire);
-        MarkAbsent(shard, e);
-      }
-      CountDelta(r.db, r.keys_delta, r.expires_delta);
-      records.push_back(std::move(r));
     }
+    records.push_back(Write(shard, *entries[i], keys[i], m));
   }
   if (scope != nullptr) {
     // Inside a transaction: the scope appends everything at once and marks the entries then.
@@ -291,12 +323,13 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn) {
   if (!records.empty()) {
     // Lazy-expiry deletes are appended even when fn failed: they already changed the table.
     Lsn lsn = log_->Append(std::move(records));
-    for (size_t i = 0; i < keys.size(); ++i) entries[i]->lsn = std::max(entries[i]->lsn, lsn);
+    for (size_t i = 0; i < n; ++i) entries[i]->lsn = std::max(entries[i]->lsn, lsn);
     // Only the entries that changed need the new LSN, but marking all of this group's entries
     // is harmless: it only makes a later reader wait for this (imminent) group too.
     barrier = std::max(barrier, lsn);
   }
-  for (size_t id : order) EvictIfNeeded(*shards_[id]);
+  drop_unknown(n);
+  for (size_t id : locks.shards()) EvictIfNeeded(*shards_[id]);
   if (!st.ok()) return st;
   return barrier;
 }
@@ -356,8 +389,6 @@ StatusOr<Lsn> Keyspace::Flush(Record::Kind kind, DbIndex first, size_t end) {
       for (auto& [k, e] : s->dbs[db]) s->bytes -= k.size() + e.data.size() + kEntryOverhead;
       s->dbs[db].clear();
     }
-    keys_[db] = 0;
-    expires_[db] = 0;
   }
   Record r;
   r.kind = kind;

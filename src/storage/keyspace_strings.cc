@@ -93,23 +93,28 @@ StatusOr<Written<SetResult>> Keyspace::Set(DbIndex db, std::string_view key, std
                                            const SetOptions& options) {
   SetResult result;
   std::string_view keys[] = {key};
-  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
-    const Value* old = current[0];
-    if (options.get && old != nullptr) result.old = old->data;
-    if ((options.cond == SetOptions::Cond::kNx && old != nullptr) ||
-        (options.cond == SetOptions::Cond::kXx && old == nullptr)) {
-      return Status::OK();
-    }
-    result.written = true;
-    int64_t expire = options.expire_at_ms;
-    if (options.keep_ttl && old != nullptr) expire = old->expire_at_ms;
-    if (expire != 0 && expire <= NowMs()) {
-      out[0] = Delete();  // already expired (EXAT/PXAT in the past): the key is gone
-    } else {
-      out[0] = Put(std::string(value), expire);
-    }
-    return Status::OK();
-  });
+  // A plain SET neither reads nor keeps anything of the old value: it need not look it up.
+  const bool blind = options.cond == SetOptions::Cond::kNone && !options.get && !options.keep_ttl;
+  auto lsn = Update(
+      db, keys,
+      [&](auto current, auto out) -> Status {
+        const Value* old = current[0];
+        if (options.get && old != nullptr) result.old = old->data;
+        if ((options.cond == SetOptions::Cond::kNx && old != nullptr) ||
+            (options.cond == SetOptions::Cond::kXx && old == nullptr)) {
+          return Status::OK();
+        }
+        result.written = true;
+        int64_t expire = options.expire_at_ms;
+        if (options.keep_ttl && old != nullptr) expire = old->expire_at_ms;
+        if (expire != 0 && expire <= NowMs()) {
+          out[0] = Delete();  // already expired (EXAT/PXAT in the past): the key is gone
+        } else {
+          out[0] = Put(std::string(value), expire);
+        }
+        return Status::OK();
+      },
+      blind ? Access::kBlind : Access::kRead);
   if (!lsn.ok()) return lsn.status();
   return Written<SetResult>{std::move(result), *lsn};
 }
@@ -191,15 +196,18 @@ StatusOr<Written<bool>> Keyspace::MSet(DbIndex db, std::span<const std::string_v
   std::vector<std::string_view> keys;
   for (size_t i = 0; i + 1 < pairs.size(); i += 2) keys.push_back(pairs[i]);
   bool written = false;
-  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
-    if (only_if_none_exist) {
-      for (const Value* v : current)
-        if (v != nullptr) return Status::OK();
-    }
-    for (size_t i = 0; i < keys.size(); ++i) out[i] = Put(std::string(pairs[2 * i + 1]), 0);
-    written = true;
-    return Status::OK();
-  });
+  auto lsn = Update(
+      db, keys,
+      [&](auto current, auto out) -> Status {
+        if (only_if_none_exist) {
+          for (const Value* v : current)
+            if (v != nullptr) return Status::OK();
+        }
+        for (size_t i = 0; i < keys.size(); ++i) out[i] = Put(std::string(pairs[2 * i + 1]), 0);
+        written = true;
+        return Status::OK();
+      },
+      only_if_none_exist ? Access::kRead : Access::kBlind);
   if (!lsn.ok()) return lsn.status();
   return Written<bool>{written, *lsn};
 }

@@ -142,7 +142,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   store->data_cf_ = handles[0];
   store->meta_cf_ = handles[1];
   store->expiry_cf_ = handles[2];
-  store->counts_.assign(options.databases, KeyCounts{});
+  std::vector<KeyCounts> counts(options.databases);
 
   std::string v;
   s = raw->Get(rocksdb::ReadOptions(), store->meta_cf_, kLsnKey, &v);
@@ -155,13 +155,14 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     s = raw->Get(rocksdb::ReadOptions(), store->meta_cf_, CountsKey(db), &v);
     if (s.ok()) {
       if (v.size() != 16) return Status::Corruption("bad key counts for db " + std::to_string(db));
-      store->counts_[db].keys = static_cast<int64_t>(DecodeFixed64(v));
-      store->counts_[db].expires =
-          static_cast<int64_t>(DecodeFixed64(std::string_view(v).substr(8)));
+      counts[db].keys = static_cast<int64_t>(DecodeFixed64(v));
+      counts[db].expires = static_cast<int64_t>(DecodeFixed64(std::string_view(v).substr(8)));
     } else if (!s.IsNotFound()) {
       return FromRocks(s);
     }
   }
+  MutexLock l(&store->counts_mu_);
+  store->counts_ = std::move(counts);
   return store;
 }
 
@@ -206,23 +207,12 @@ void Store::AddToBatch(const Record& r, rocksdb::WriteBatch* batch) const {
 
 Status Store::Write(std::span<const Record> records, bool sync) {
   if (!db_) return Status::IOError("store is closed");
+  std::vector<CountDelta> deltas;
+  TALLY_RETURN_IF_ERROR(ResolveDeltas(records, &deltas));
   rocksdb::WriteBatch batch;
-  std::vector<bool> touched(counts_.size(), false);
-  std::vector<KeyCounts> counts = counts_;
-  for (const Record& r : records) {
-    if (r.kind == Record::Kind::kFlushDb) counts[r.db] = KeyCounts{};
-    if (r.kind == Record::Kind::kFlushAll) {
-      for (size_t i = 0; i < counts.size(); ++i) {
-        counts[i] = KeyCounts{};
-        touched[i] = true;
-      }
-    }
-    if (r.db < counts.size()) {
-      counts[r.db].keys += r.keys_delta;
-      counts[r.db].expires += r.expires_delta;
-      touched[r.db] = true;
-    }
-  }
+  const std::vector<KeyCounts> before = this->counts();
+  std::vector<KeyCounts> counts = before;
+  for (size_t i = 0; i < records.size(); ++i) AddToCounts(records[i], deltas[i], &counts);
   // Puts and deletes between two other records (flushes, expiry-index drops) are written in key
   // order, and of several records for one key only the last: records are post-images, so the
   // earlier ones would be overwritten inside this same atomic batch anyway. A hot counter
@@ -256,7 +246,7 @@ Status Store::Write(std::span<const Record> records, bool sync) {
   }
   flush_run();
   for (size_t db = 0; db < counts.size(); ++db) {
-    if (!touched[db]) continue;
+    if (counts[db].keys == before[db].keys && counts[db].expires == before[db].expires) continue;
     batch.Put(meta_cf_, CountsKey(static_cast<DbIndex>(db)),
               EncodeFixed64(counts[db].keys) + EncodeFixed64(counts[db].expires));
   }
@@ -264,20 +254,21 @@ Status Store::Write(std::span<const Record> records, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync && !disable_wal_;
   wo.disableWAL = disable_wal_;
-  std::lock_guard<std::mutex> l(write_mu_);
+  MutexLock l(&write_mu_);
   if (!failed_.ok()) return failed_;
   Status st = FromRocks(db_->Write(wo, &batch));
-  if (st.ok()) {
-    counts_ = std::move(counts);
-  } else {
+  if (!st.ok()) {
     failed_ = st;
+    return st;
   }
+  MutexLock c(&counts_mu_);
+  counts_ = std::move(counts);
   return st;
 }
 
 Status Store::Sync() {
   if (!db_) return Status::IOError("store is closed");
-  std::lock_guard<std::mutex> l(write_mu_);
+  MutexLock l(&write_mu_);
   if (!failed_.ok()) return failed_;
   Status st = FromRocks(db_->SyncWAL());
   if (!st.ok()) failed_ = st;
@@ -303,7 +294,7 @@ Status Store::Close(bool flush) {
   if (!db_) return Status::OK();
   Status st;
   {
-    std::lock_guard<std::mutex> l(write_mu_);
+    MutexLock l(&write_mu_);
     st = !failed_.ok() ? failed_ : disable_wal_ ? Status::OK() : FromRocks(db_->SyncWAL());
   }
   if (st.ok() && flush) {

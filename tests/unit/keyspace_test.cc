@@ -242,6 +242,90 @@ TEST(StoreWrite, CoalescesRecordsOfOneKeyInAGroup) {
 // What a restart must replay stays bounded: the WAL kept is about one write buffer past the
 // last flush (the tiny meta column family, written by every batch, must not pin old logs), and
 // a clean close flushes, so nothing is left to replay.
+// Records written blind (no read before the write) get their count changes from the key's
+// state before them: an earlier record of the batch, a flush of its database, or RocksDB.
+TEST(StoreWrite, BlindRecordsResolveTheirCountsAgainstThePriorState) {
+  test::TempDir dir;
+  StoreOptions so;
+  so.path = dir.path();
+  auto store = Store::Open(so);
+  ASSERT_TRUE(store.ok());
+  auto blind = [](Record r) {
+    r.keys_delta = Record::kUnknown;
+    r.expires_delta = DecodeValue(r.value)->expire_at_ms != 0 ? 1 : 0;
+    return r;
+  };
+  auto blind_delete = [](DbIndex db, std::string key, Lsn lsn) {
+    Record r;
+    r.kind = Record::Kind::kDelete;
+    r.db = db;
+    r.key = std::move(key);
+    r.lsn = lsn;
+    r.keys_delta = Record::kUnknown;
+    return r;
+  };
+  std::vector<Record> first = {PutRecord(0, "a", "1", 0, 1), PutRecord(0, "v", "2", 9000, 2)};
+  first[0].keys_delta = 1;
+  first[1].keys_delta = 1;
+  first[1].expires_delta = 1;
+  ASSERT_OK((*store)->Write(first, false));
+  Record flush;
+  flush.kind = Record::Kind::kFlushDb;
+  flush.db = 1;
+  flush.lsn = 9;
+  std::vector<Record> second = {
+      blind(PutRecord(0, "a", "3", 0, 3)),     // existed: keys +0
+      blind(PutRecord(0, "v", "4", 0, 4)),     // existed with an expiry: expires -1
+      blind(PutRecord(0, "n", "5", 9000, 5)),  // new, volatile: +1 / +1
+      blind(PutRecord(0, "n", "6", 0, 6)),     // after the record before: +0 / -1
+      blind_delete(0, "gone", 7),              // was nowhere: nothing
+      blind(PutRecord(1, "x", "8", 0, 8)),     // new in db 1
+      flush,                                   // db 1 emptied
+      blind(PutRecord(1, "x", "10", 0, 10)),   // absent after the flush: +1
+  };
+  ASSERT_OK((*store)->Write(second, false));
+  EXPECT_EQ((*store)->counts()[0].keys, 3);
+  EXPECT_EQ((*store)->counts()[0].expires, 0);
+  EXPECT_EQ((*store)->counts()[1].keys, 1);
+  std::vector<Record> third = {blind_delete(0, "a", 11), blind_delete(0, "a", 12)};
+  ASSERT_OK((*store)->Write(third, false));
+  EXPECT_EQ((*store)->counts()[0].keys, 2);
+  EXPECT_FALSE((*store)->Get(0, "a")->has_value());
+}
+
+// SET and MSET do not read the old value; DBSIZE stays exact anyway, across restarts and
+// inside transactions.
+TEST_F(KeyspaceTest, BlindSetsKeepCountsExact) {
+  SetOptions ex;
+  ex.expire_at_ms = NowMs() + 100000;
+  ASSERT_TRUE(ks().Set(0, "a", "1", {}).ok());
+  ASSERT_TRUE(ks().Set(0, "v", "1", ex).ok());
+  server_.Restart();  // the table is empty: both keys are only in RocksDB
+  ASSERT_TRUE(ks().Set(0, "a", "2", {}).ok());
+  ASSERT_TRUE(ks().Set(0, "v", "2", {}).ok());  // drops the TTL
+  EXPECT_EQ(ks().Counts(0).keys, 2);
+  EXPECT_EQ(ks().Counts(0).expires, 0);
+  std::vector<std::string_view> pairs = {"a", "3", "new", "1", "new", "2", "b", "1", "c", "1"};
+  ASSERT_TRUE(ks().MSet(0, pairs, false).ok());
+  EXPECT_EQ(ks().Counts(0).keys, 5);
+  SetOptions past;
+  past.expire_at_ms = NowMs() - 1000;
+  ASSERT_TRUE(ks().Set(0, "nowhere", "1", past).ok());  // deletes a key that does not exist
+  server_.Restart();
+  ASSERT_TRUE(ks().Set(0, "b", "1", past).ok());  // deletes a key only RocksDB has
+  EXPECT_EQ(ks().Counts(0).keys, 4);
+  EXPECT_EQ(*ks().Get(0, "new")->value, "2");
+  {
+    Keyspace::AtomicScope scope(&ks());
+    ASSERT_TRUE(ks().Set(0, "in-tx", "1", {}).ok());
+    ASSERT_TRUE(ks().Set(0, "c", "2", {}).ok());
+    EXPECT_EQ(ks().Counts(0).keys, 5);
+    scope.Commit();
+  }
+  server_.Restart();
+  EXPECT_EQ(ks().Counts(0).keys, 5);
+}
+
 TEST(StoreWrite, WalStaysBoundedAndCloseLeavesNothingToReplay) {
   test::TempDir dir;
   StoreOptions so;

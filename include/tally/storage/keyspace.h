@@ -159,9 +159,13 @@ class Keyspace {
   StatusOr<Lsn> FlushDb(DbIndex db);
   StatusOr<Lsn> FlushAll();
 
-  // Keys and volatile keys per database (DBSIZE, INFO Keyspace), including not-yet-durable
-  // changes; the caller waits for last_lsn() before revealing them.
-  KeyCounts Counts(DbIndex db) const;
+  // Keys and volatile keys per database (DBSIZE, INFO Keyspace). The counts live on the apply
+  // path (blind writes are resolved there): this waits until every record appended before the
+  // call is in RocksDB (blocking), then reads them; inside an AtomicScope the scope's records
+  // are added. They may include not-yet-durable changes: the caller waits for last_lsn() before
+  // revealing them. After a log failure: what RocksDB has.
+  std::vector<KeyCounts> AllCounts();
+  KeyCounts Counts(DbIndex db) { return AllCounts()[db]; }
   Lsn last_lsn() const { return log_->last_lsn(); }
   uint64_t expired_keys() const { return expired_keys_.load(std::memory_order_relaxed); }
   size_t table_bytes() const;
@@ -181,15 +185,22 @@ class Keyspace {
   // Runs `fn` with the current values of `keys` (shards locked, so it is atomic with respect to
   // every other operation), then applies the mutations it fills in (one per key, in order) as one
   // group of records. Returns the LSN to wait for. The building block of every operation above.
+  //
+  // With Access::kBlind, `fn` promises not to look at the current values and to write every
+  // key (or fail): keys the table does not hold are then not read from RocksDB (they are
+  // passed as nullptr, and their records are blind: the apply path finds out whether they
+  // existed, for the key counts). Inside an AtomicScope reads are made anyway.
+  enum class Access { kRead, kBlind };
   using UpdateFn =
       FunctionRef<Status(std::span<const Value* const> current, std::span<Mutation> out)>;
-  StatusOr<Lsn> Update(DbIndex db, std::span<const std::string_view> keys, UpdateFn fn);
+  StatusOr<Lsn> Update(DbIndex db, std::span<const std::string_view> keys, UpdateFn fn,
+                       Access access = Access::kRead);
   // The same over keys of several databases (MOVE, COPY ... DB).
   struct KeyRef {
     DbIndex db;
     std::string_view key;
   };
-  StatusOr<Lsn> Update(std::span<const KeyRef> keys, UpdateFn fn);
+  StatusOr<Lsn> Update(std::span<const KeyRef> keys, UpdateFn fn, Access access = Access::kRead);
 
   // Transactions (MULTI/EXEC). While an AtomicScope lives, the calling thread holds every shard:
   // no other thread's operation runs, and this thread's operations collect their records, which
@@ -231,15 +242,22 @@ class Keyspace {
   size_t ShardOf(std::string_view key) const;
   // The key's entry, loaded from the store on a miss. A key that is nowhere is put in the table,
   // unless `absent` is given: then *absent describes it and is returned (nothing is cached).
+  // With kBlind a miss is not read from the store: the entry returned is marked unknown.
   StatusOr<Entry*> Lookup(Shard& shard, DbIndex db, std::string_view key, int64_t now, Lsn* barrier,
-                          std::vector<Record>* records, Entry* absent = nullptr);
+                          std::vector<Record>* records, Entry* absent = nullptr,
+                          Access access = Access::kRead);
+  class ShardLocks;
+  // Applies one put or delete to an entry; returns its record (blind if the entry's state was
+  // unknown).
+  Record Write(Shard& shard, Entry& e, const KeyRef& k, Mutation& m);
+  // Removes an entry of unknown state that an update left unwritten (it failed).
+  void DropUnknown(Shard& shard, DbIndex db, std::string_view key);
   void EvictIfNeeded(Shard& shard);
   // RENAME, COPY and MOVE: copies keys[0]'s value and TTL to keys[1] (replacing an existing
   // value only if `overwrite`) and deletes keys[0] unless `keep_source`. Returns whether it did;
   // a missing source is kNoSuchKey if `missing_is_error`, else "did not".
   StatusOr<Written<bool>> Transfer(const KeyRef (&keys)[2], bool overwrite, bool keep_source,
                                    bool missing_is_error);
-  void CountDelta(DbIndex db, int keys, int expires);
   // Clears an entry's value and expiry: the key is now absent (its LSN says as of when).
   void MarkAbsent(Shard& shard, Entry& e);
   // FLUSHDB and FLUSHALL: empties databases [first, end) and logs one `kind` record.
@@ -251,8 +269,6 @@ class Keyspace {
   CommitLog* const log_;
   const KeyspaceOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::unique_ptr<std::atomic<int64_t>[]> keys_;
-  std::unique_ptr<std::atomic<int64_t>[]> expires_;
   // Per database: the LSN of the last FLUSHDB/FLUSHALL not yet written to RocksDB. Until it is,
   // a table miss in that database means "absent" (RocksDB still has the old keys).
   std::unique_ptr<std::atomic<Lsn>[]> flush_lsn_;

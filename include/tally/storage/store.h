@@ -10,8 +10,8 @@
 // Recovery is RocksDB's WAL recovery with kPointInTimeRecovery: a torn tail is dropped, and
 // damage in the middle of the log stops Open() with an error rather than skipping records.
 //
-// Thread-safety: Get() may be called from any thread; Write()/Sync() from one thread at a time
-// (the commit thread). The counts are that thread's.
+// Thread-safety: Get() and counts() may be called from any thread; Write()/Sync() from one
+// thread at a time (the applier, or the commit thread when RocksDB's WAL is the log).
 #pragma once
 
 #include <atomic>
@@ -27,6 +27,7 @@
 #include "tally/storage/record_writer.h"
 #include "tally/storage/types.h"
 #include "tally/util/status.h"
+#include "tally/util/thread_annotations.h"
 
 namespace rocksdb {
 class DB;
@@ -72,9 +73,11 @@ class Store : public RecordWriter {
   // what is only in them is then dropped, as after a crash), then closes. Idempotent.
   Status Close(bool flush = true);
 
-  // What the store recovered: the last LSN written and each database's key counts.
+  // The last LSN the store recovered.
   Lsn recovered_lsn() const { return recovered_lsn_; }
-  const std::vector<KeyCounts>& counts() const { return counts_; }
+  // Each database's key counts as of the last Write() (as recovered before the first). Any
+  // thread.
+  std::vector<KeyCounts> counts() const;
 
   // Calls fn(expire_at_ms, key) for the expiry-index entries of `db` due at or before `now_ms`,
   // soonest first, until it returns false.
@@ -94,6 +97,10 @@ class Store : public RecordWriter {
   bool disable_wal_ = false;
   // Adds what one record does to `batch` (counts and the LSN are written by Write()).
   void AddToBatch(const Record& r, rocksdb::WriteBatch* batch) const;
+  // What each record does to the key counts. A blind record's deltas are found from the key's
+  // state before it: the last earlier record for the key in `records` (absent after a flush of
+  // its database), else what RocksDB holds (one MultiGet for all such keys).
+  Status ResolveDeltas(std::span<const Record> records, std::vector<CountDelta>* out) const;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* data_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
@@ -102,10 +109,15 @@ class Store : public RecordWriter {
   // Write() and Sync() never overlap: after a failed WAL write RocksDB must not be asked to
   // sync (it would retry a failed fsync; Debian's build even asserts), and a failed write or
   // sync is remembered so that neither is tried again.
-  std::mutex write_mu_;
-  Status failed_;                  // GUARDED_BY(write_mu_)
-  std::vector<KeyCounts> counts_;  // commit thread's view, persisted with each batch
+  Mutex write_mu_;
+  Status failed_ GUARDED_BY(write_mu_);
+  mutable Mutex counts_mu_;
+  std::vector<KeyCounts> counts_ GUARDED_BY(counts_mu_);  // persisted with each batch
 };
+
+// Adds what `r` does to per-database key counts, given its resolved deltas: a flush empties its
+// databases first.
+void AddToCounts(const Record& r, CountDelta delta, std::vector<KeyCounts>* counts);
 
 // The RocksDB key of (db, key).
 std::string DataKey(DbIndex db, std::string_view key);

@@ -1,6 +1,7 @@
 // Basic storage types shared by the commit log, the store and the keyspace.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <string>
 
@@ -25,6 +26,19 @@ struct Record {
   // Changes to the database's key and volatile-key counts that this record makes.
   int8_t keys_delta = 0;
   int8_t expires_delta = 0;
+
+  // keys_delta of a put or delete written without reading the key first (SET, MSET: a blind
+  // write costs no read on the reply path). Its changes to the counts depend on whether the key
+  // existed, which the apply path finds out (Store::Write). expires_delta then says whether the
+  // new value has an expiry (1) or not (0).
+  static constexpr int8_t kUnknown = INT8_MIN;
+  bool blind() const { return keys_delta == kUnknown; }
+};
+
+// What one record does to its database's key counts.
+struct CountDelta {
+  int8_t keys = 0;
+  int8_t expires = 0;
 };
 
 // The result of a keyspace operation and the LSN its reply must wait for (0: nothing).

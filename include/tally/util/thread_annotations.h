@@ -12,6 +12,16 @@
 #define TALLY_THREAD_ANNOTATION(x)
 #endif
 
+// absl's legacy headers define the same names (to the same attributes): ours win.
+#undef GUARDED_BY
+#undef PT_GUARDED_BY
+#undef EXCLUSIVE_LOCKS_REQUIRED
+#undef LOCKS_EXCLUDED
+#undef LOCKABLE
+#undef SCOPED_LOCKABLE
+#undef EXCLUSIVE_LOCK_FUNCTION
+#undef UNLOCK_FUNCTION
+#undef NO_THREAD_SAFETY_ANALYSIS
 #define GUARDED_BY(x) TALLY_THREAD_ANNOTATION(guarded_by(x))
 #define PT_GUARDED_BY(x) TALLY_THREAD_ANNOTATION(pt_guarded_by(x))
 #define EXCLUSIVE_LOCKS_REQUIRED(...) TALLY_THREAD_ANNOTATION(exclusive_locks_required(__VA_ARGS__))
