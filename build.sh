@@ -8,10 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-BUILD_PKGS="cmake ninja-build g++ libasio-dev librocksdb-dev libspdlog-dev libgtest-dev libabsl-dev"
+BUILD_PKGS="cmake ninja-build g++ libasio-dev librocksdb-dev libspdlog-dev libgtest-dev libabsl-dev \
+  libhttp-parser-dev nlohmann-json3-dev"
 TEST_PKGS="redis-server redis-tools python3-redis python3-hiredis ruby-redis php-cli php-redis \
   libredis-perl prometheus-redis-exporter pkg-config golang-go golang-github-gomodule-redigo-dev \
-  libhiredis-dev php-predis libredis-fast-perl python3-aioredis lua5.1 lua-redis util-linux"
+  libhiredis-dev php-predis libredis-fast-perl python3-aioredis lua5.1 lua-redis util-linux \
+  python3-requests prometheus curl"
 
 install_packages() {
   local missing=()

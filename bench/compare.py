@@ -65,7 +65,7 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix=f"bench-{kind}-")
         self.port = free_port()
         if kind == "tallyd":
-            cmd = [tallyd, "--port", str(self.port), "--dir", self.dir, "--appendfsync", policy,
+            cmd = [tallyd, "--port", str(self.port), "--http-port", "0", "--dir", self.dir, "--appendfsync", policy,
                    "--loglevel", "warning"]
         else:
             cmd = ["redis-server", "--port", str(self.port), "--dir", self.dir, "--save", "",

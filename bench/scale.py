@@ -70,7 +70,7 @@ class Server:
 
     def start(self):
         if self.kind == "tallyd":
-            cmd = [self.tallyd, "--port", str(self.port), "--dir", self.dir, "--appendfsync",
+            cmd = [self.tallyd, "--port", str(self.port), "--http-port", "0", "--dir", self.dir, "--appendfsync",
                    self.policy, "--loglevel", "warning"]
         else:
             cmd = ["redis-server", "--port", str(self.port), "--dir", self.dir, "--save", "",

@@ -171,7 +171,11 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
     ctx.reply.SimpleString("QUEUED");
     return;
   }
+  const size_t before = ctx.reply.buffer()->size();
   spec->handler(ctx);
+  spec->calls.Add();
+  const std::string& out = *ctx.reply.buffer();
+  if (out.size() > before && out[before] == '-') spec->failed.Add();
 }
 
 std::unique_ptr<CommandTable> BuildCommandTable() {

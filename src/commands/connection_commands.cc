@@ -216,11 +216,12 @@ void RegisterConnectionCommands(CommandTable* t) {
   constexpr uint32_t kAnyTime = kCmdFast | kCmdLoading | kCmdStale;
   t->Register(Cmd("ping", -1, kCmdFast, PingCommand, "Ping the server"));
   t->Register(Cmd("echo", 2, kCmdFast, EchoCommand, "Echo the given string"));
-  t->Register(
-      Cmd("quit", -1, kAnyTime | kCmdNoAuth | kCmdNoQueue, QuitCommand, "Close the connection"));
-  t->Register(Cmd("auth", -2, kAnyTime | kCmdNoAuth, AuthCommand, "Authenticate to the server"));
-  t->Register(
-      Cmd("hello", -1, kAnyTime | kCmdNoAuth, HelloCommand, "Handshake with Redis", "6.0.0"));
+  t->Register(Cmd("quit", -1, kCmdNoHttp | kAnyTime | kCmdNoAuth | kCmdNoQueue, QuitCommand,
+                  "Close the connection"));
+  t->Register(Cmd("auth", -2, kCmdNoHttp | kAnyTime | kCmdNoAuth, AuthCommand,
+                  "Authenticate to the server"));
+  t->Register(Cmd("hello", -1, kCmdNoHttp | kAnyTime | kCmdNoAuth, HelloCommand,
+                  "Handshake with Redis", "6.0.0"));
   CommandSpec client =
       Cmd("client", -2, 0, nullptr, "A container for client connection commands", "2.4.0");
   client.subcommands = {

@@ -180,7 +180,7 @@ void RegisterKeyspaceCommands(CommandTable* t) {
                   "6.2.0"));
   t->Register(Cmd("move", 3, kCmdWrite | kCmdFast, 1, 1, MoveCommand, "generic",
                   "Move a key to another database"));
-  t->Register(Cmd("select", 2, kCmdFast | kCmdLoading | kCmdStale, 0, 0, SelectCommand,
+  t->Register(Cmd("select", 2, kCmdNoHttp | kCmdFast | kCmdLoading | kCmdStale, 0, 0, SelectCommand,
                   "connection", "Change the selected database for the current connection"));
 }
 

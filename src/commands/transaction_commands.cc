@@ -87,15 +87,16 @@ CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler hand
 void ResetTransaction(Session& session, Keyspace& keyspace) { Discard(session, keyspace); }
 
 void RegisterTransactionCommands(CommandTable* t) {
-  t->Register(
-      Cmd("multi", 1, kCmdNoQueue, MultiCommand, "Mark the start of a transaction block", "1.2.0"));
-  t->Register(
-      Cmd("exec", 1, kCmdNoQueue, ExecCommand, "Execute all commands issued after MULTI", "1.2.0"));
-  t->Register(Cmd("discard", 1, kCmdNoQueue, DiscardCommand,
+  t->Register(Cmd("multi", 1, kCmdNoHttp | kCmdNoQueue, MultiCommand,
+                  "Mark the start of a transaction block", "1.2.0"));
+  t->Register(Cmd("exec", 1, kCmdNoHttp | kCmdNoQueue, ExecCommand,
+                  "Execute all commands issued after MULTI", "1.2.0"));
+  t->Register(Cmd("discard", 1, kCmdNoHttp | kCmdNoQueue, DiscardCommand,
                   "Discard all commands issued after MULTI", "2.0.0"));
-  t->Register(Cmd("watch", -2, kCmdNoQueue, WatchCommand,
+  t->Register(Cmd("watch", -2, kCmdNoHttp | kCmdNoQueue, WatchCommand,
                   "Watch the given keys to determine execution of the MULTI/EXEC block", "2.2.0"));
-  t->Register(Cmd("unwatch", 1, 0, UnwatchCommand, "Forget about all watched keys", "2.2.0"));
+  t->Register(
+      Cmd("unwatch", 1, kCmdNoHttp, UnwatchCommand, "Forget about all watched keys", "2.2.0"));
 }
 
 }  // namespace tally

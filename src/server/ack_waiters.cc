@@ -1,7 +1,10 @@
 #include "ack_waiters.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
 
 namespace tally {
 
@@ -42,6 +45,16 @@ void AckWaiters::OnAcked(const Status& st) {
   }
   // A waiter acknowledged before the log failed still gets OK.
   for (auto& w : ready) w.done(w.lsn <= acked ? Status::OK() : st);
+}
+
+asio::awaitable<Status> WaitDurable(AckWaiters& acks, CommitLog& log, Lsn lsn,
+                                    std::string_view who) {
+  if (lsn == 0 || lsn <= log.ack_lsn()) co_return Status::OK();
+  Status st = co_await AsyncWaitAcked(acks, lsn, asio::use_awaitable);
+  // The state these replies reveal may never become durable: the caller sends none of them.
+  if (!st.ok())
+    spdlog::warn("Closing client {}: its replies wait on a failed log ({})", who, st.ToString());
+  co_return st;
 }
 
 }  // namespace tally

@@ -16,7 +16,9 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
+#include <asio/awaitable.hpp>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "ack_handler.h"
@@ -58,5 +60,10 @@ auto AsyncWaitAcked(AckWaiters& acks, Lsn lsn, Token&& token) {
       },
       token, &acks, lsn);
 }
+
+// What a connection does before it sends a batch of replies: OK at once if `lsn` (0: nothing)
+// is already acknowledged, else the wait above. On failure it logs that `who` is closed.
+asio::awaitable<Status> WaitDurable(AckWaiters& acks, CommitLog& log, Lsn lsn,
+                                    std::string_view who);
 
 }  // namespace tally

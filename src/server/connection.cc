@@ -85,6 +85,7 @@ asio::awaitable<void> Connection::Run() {
         asio::buffer(in_.data() + wpos_, in_.size() - wpos_), kAsTuple);
     if (ec) break;
     wpos_ += n;
+    batch_start_ = std::chrono::steady_clock::now();
     session_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
     session_.query_buffer_bytes.store(wpos_ - rpos_, std::memory_order_relaxed);
     server_.CountBytes(n, 0);
@@ -122,6 +123,7 @@ asio::awaitable<bool> Connection::ProcessInput() {
     CommandContext ctx{args_, session_, writer_, server_};
     table.Dispatch(ctx);
     server_.CountCommand();
+    ++batch_commands_;
     if (ctx.barrier > barrier_) barrier_ = ctx.barrier;
     if (session_.close_now || session_.close_after_reply) {
       co_await Flush();  // replies of earlier commands still go out, as in Redis
@@ -141,30 +143,22 @@ asio::awaitable<bool> Connection::ProcessInput() {
 }
 
 asio::awaitable<bool> Connection::Flush() {
-  if (barrier_ != 0) {
-    Status st = co_await WaitAcked(barrier_);
-    if (!st.ok()) {
-      // The state these replies reveal may never become durable: send none of them.
-      spdlog::warn("Closing client {}: its replies wait on a failed log ({})", session_.addr,
-                   st.ToString());
-      out_.clear();
-      co_return false;
-    }
-    barrier_ = 0;
+  Status st = co_await WaitDurable(*acks_, server_.commit_log(), barrier_, session_.addr);
+  barrier_ = 0;
+  if (!st.ok()) {
+    out_.clear();
+    co_return false;
   }
   if (out_.empty()) co_return true;
   session_.output_buffer_bytes.store(out_.size(), std::memory_order_relaxed);
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kAsTuple);
   server_.CountBytes(0, n);
+  server_.resp_latency().ObserveSince(batch_start_, batch_commands_);
+  batch_commands_ = 0;
   session_.output_buffer_bytes.store(0, std::memory_order_relaxed);
   out_.clear();
   if (out_.capacity() > (1 << 20)) out_.shrink_to_fit();
   co_return !ec;
-}
-
-asio::awaitable<Status> Connection::WaitAcked(Lsn lsn) {
-  if (lsn <= server_.commit_log().ack_lsn()) co_return Status::OK();
-  co_return co_await AsyncWaitAcked(*acks_, lsn, asio::use_awaitable);
 }
 
 }  // namespace tally

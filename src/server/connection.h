@@ -10,10 +10,12 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "client.h"
 #include "tally/commands/session.h"
 #include "tally/protocol/reply_writer.h"
 #include "tally/protocol/resp_parser.h"
@@ -25,7 +27,7 @@ namespace tally {
 class AckWaiters;
 class Server;
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public Client, public std::enable_shared_from_this<Connection> {
  public:
   // `acks` belongs to the io thread the socket's executor runs on.
   Connection(asio::ip::tcp::socket socket, Server& server, std::shared_ptr<AckWaiters> acks,
@@ -33,8 +35,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::awaitable<void> Run();
   // Asks the connection to finish its current batch and close. Any thread.
-  void Stop();
-  const Session& session() const { return session_; }
+  void Stop() override;
+  const Session& session() const override { return session_; }
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
  private:
@@ -42,7 +44,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<bool> ProcessInput();
   // Waits until the replies' barrier is acknowledged, then writes them. False on error.
   asio::awaitable<bool> Flush();
-  asio::awaitable<Status> WaitAcked(Lsn lsn);
   void PrepareRead();
 
   asio::ip::tcp::socket socket_;
@@ -57,6 +58,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string out_;
   ReplyWriter writer_;
   Lsn barrier_ = 0;
+  // For the latency histogram: when the batch's bytes arrived, and its commands not yet sent.
+  std::chrono::steady_clock::time_point batch_start_;
+  uint64_t batch_commands_ = 0;
 };
 
 }  // namespace tally

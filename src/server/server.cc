@@ -17,8 +17,10 @@
 #include <filesystem>
 #include <random>
 
+#include "../http/http_api.h"
 #include "ack_waiters.h"
 #include "connection.h"
+#include "listener.h"
 #include "tally/util/clock.h"
 #include "tally/util/strings.h"
 #include "tally/util/thread_name.h"
@@ -28,13 +30,6 @@
 #endif
 
 namespace tally {
-
-struct Listener {
-  explicit Listener(asio::io_context& io) : acceptor(io), housekeeping(io), signals(io) {}
-  asio::ip::tcp::acceptor acceptor;
-  asio::steady_timer housekeeping;
-  asio::signal_set signals;
-};
 
 namespace {
 
@@ -131,85 +126,6 @@ Status Server::Open() {
                config_->Str(Opt::kDir), NowMs() - t0, engine_->store_lsn(),
                engine_->replayed_records());
   return Status::OK();
-}
-
-Status Server::Listen() {
-  int64_t threads = config_->Int(Opt::kIoThreads);
-  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  for (int64_t i = 0; i < threads; ++i) {
-    io_.push_back(std::make_unique<asio::io_context>(1));
-    acks_.push_back(
-        std::make_shared<AckWaiters>(io_.back()->get_executor(), engine_->commit_log()));
-  }
-  auto port = static_cast<uint16_t>(config_->Int(Opt::kPort));
-  std::string bind = config_->Str(Opt::kBind);
-  auto addrs = SplitArgs(bind);
-  if (!addrs || addrs->empty()) return Status::InvalidArgument("bad bind address: " + bind);
-  for (std::string addr : *addrs) {
-    bool optional = !addr.empty() && addr[0] == '-';  // Redis: "-::1" may fail to bind
-    if (optional) addr.erase(0, 1);
-    // Redis 7's wildcards: '*' is every IPv4 address, '::*' every IPv6 one.
-    if (addr == "*") addr = "0.0.0.0";
-    if (addr == "::*") addr = "::";
-    auto l = std::make_unique<Listener>(*io_[0]);
-    std::error_code ec;
-    asio::ip::tcp::endpoint ep(asio::ip::make_address(addr, ec), port);
-    if (!ec) l->acceptor.open(ep.protocol(), ec);
-    if (!ec) l->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec && ep.address().is_v6()) l->acceptor.set_option(asio::ip::v6_only(true), ec);
-    if (!ec) l->acceptor.bind(ep, ec);
-    if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      if (optional) {
-        spdlog::warn("Skipping optional address {}:{}: {}", addr, port, ec.message());
-        continue;
-      }
-      return Status::IOError("cannot listen on " + addr + ":" + std::to_string(port) + ": " +
-                             ec.message());
-    }
-    if (port == 0 || bound_port_ == 0) bound_port_ = l->acceptor.local_endpoint().port();
-    if (port == 0) port = static_cast<uint16_t>(bound_port_);
-    listeners_.push_back(std::move(l));
-  }
-  if (listeners_.empty()) return Status::IOError("no address to listen on");
-  for (auto& l : listeners_) StartAccepting(l.get());
-  return Status::OK();
-}
-
-void Server::StartAccepting(Listener* l) {
-  size_t k = next_io_.fetch_add(1) % io_.size();
-  l->acceptor.async_accept(*io_[k], [this, l, k](std::error_code ec, asio::ip::tcp::socket socket) {
-    if (ec) {
-      if (ec == asio::error::operation_aborted || stopping()) return;
-      spdlog::warn("Accept failed: {}", ec.message());
-    } else {
-      total_connections_.fetch_add(1, std::memory_order_relaxed);
-      size_t connected;
-      {
-        std::lock_guard<std::mutex> lock(clients_mu_);
-        connected = clients_.size();
-      }
-      if (static_cast<int64_t>(connected) >= config_->Int(Opt::kMaxclients)) {
-        rejected_connections_.fetch_add(1, std::memory_order_relaxed);
-        std::error_code wec;
-        asio::write(socket, asio::buffer("-ERR max number of clients reached\r\n", 36), wec);
-        socket.close(wec);
-      } else {
-        uint64_t id = next_client_id_.fetch_add(1);
-        OnAccepted(std::make_shared<Connection>(std::move(socket), *this, acks_[k], id));
-      }
-    }
-    if (!stopping()) StartAccepting(l);
-  });
-}
-
-void Server::OnAccepted(std::shared_ptr<Connection> conn) {
-  {
-    std::lock_guard<std::mutex> lock(clients_mu_);
-    clients_[conn->session().id] = conn;
-  }
-  auto ex = conn->Run();
-  asio::co_spawn(conn->executor(), std::move(ex), asio::detached);
 }
 
 void Server::Unregister(uint64_t id) {
@@ -311,9 +227,10 @@ Status Server::Run() {
     SetThreadName("tally-expire");
     RunExpirer();
   });
-  spdlog::info("tallyd {} ready: port {}, bind {}, data dir {}, appendfsync {}, io-threads {}",
-               TALLY_VERSION, bound_port_, config_->Str(Opt::kBind), config_->Str(Opt::kDir),
-               FsyncPolicyName(engine_->commit_log()->policy()), io_.size());
+  spdlog::info(
+      "tallyd {} ready: port {}, http-port {}, bind {}, data dir {}, appendfsync {}, io-threads {}",
+      TALLY_VERSION, bound_port_, http_port_, config_->Str(Opt::kBind), config_->Str(Opt::kDir),
+      FsyncPolicyName(engine_->commit_log()->policy()), io_.size());
   {
     std::unique_lock<std::mutex> lock(stop_mu_);
     stop_cv_.wait(lock, [this] { return stopping(); });

@@ -154,6 +154,7 @@ void CommitLog::Fail(const Status& st) {
 }
 
 void CommitLog::RecordSyncLatency(std::chrono::steady_clock::duration d) {
+  fsync_seconds_.Observe(std::chrono::duration<double>(d).count());
   auto usec =
       static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
   MutexLock l(&mu_);
@@ -206,6 +207,7 @@ void CommitLog::Run() {
       } else {
         groups_.fetch_add(1, std::memory_order_relaxed);
         records_.fetch_add(batch.size(), std::memory_order_relaxed);
+        group_sizes_.Observe(static_cast<double>(batch.size()));
         const Lsn last = batch.back().lsn;
         written_lsn_.store(last, std::memory_order_release);
         if (sync) SyncedUpTo(last, start);

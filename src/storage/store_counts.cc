@@ -1,4 +1,5 @@
-// Store's key counts: what records do to them, and the deltas of records written blind.
+// Store's key counts (what records do to them, and the deltas of records written blind) and
+// memory figures.
 #include <absl/container/flat_hash_map.h>
 #include <rocksdb/db.h>
 
@@ -42,6 +43,14 @@ void AddToCounts(const Record& r, CountDelta delta, std::vector<KeyCounts>* coun
   if (r.kind == Record::Kind::kFlushDb) (*counts)[r.db] = KeyCounts{};
   (*counts)[r.db].keys += delta.keys;
   (*counts)[r.db].expires += delta.expires;
+}
+
+Store::MemoryUsage Store::memory() const {
+  MemoryUsage m;
+  if (!db_) return m;
+  db_->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &m.memtables);
+  db_->GetIntProperty(data_cf_, "rocksdb.block-cache-usage", &m.block_cache);
+  return m;
 }
 
 std::vector<KeyCounts> Store::counts() const {

@@ -99,8 +99,18 @@ class Server:
 
 
 class Tallyd(Server):
+    """tallyd with its RESP port and its HTTP API on free ports (self.port, self.http_port)."""
+
+    def __init__(self, data_dir=None, extra=()):
+        super().__init__(data_dir, extra)
+        self.http_port = free_port()
+
     def command(self):
-        return [TALLYD, "--port", str(self.port), "--dir", self.dir] + self.extra
+        return [TALLYD, "--port", str(self.port), "--http-port", str(self.http_port),
+                "--dir", self.dir] + self.extra
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.http_port}{path}"
 
 
 class RedisServer(Server):

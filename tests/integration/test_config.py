@@ -31,7 +31,7 @@ def test_config_file_with_overrides(tmp=None):
     with open(CONF) as src, open(conf, "w") as dst:
         dst.write(src.read())
         dst.write(f"\nport 1\ndir {d}\nappendfsync everysec\n")
-    proc = subprocess.Popen([TALLYD, conf, "--port", str(port)], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([TALLYD, conf, "--port", str(port), "--http-port", "0"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         wait_ready(port, proc)

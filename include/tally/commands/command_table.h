@@ -8,6 +8,7 @@
 // table is shared by every thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -51,6 +52,22 @@ enum CommandFlag : uint32_t {
   kCmdLoading = 1 << 6,
   kCmdStale = 1 << 7,
   kCmdNoQueue = 1 << 8,  // runs at once inside MULTI (MULTI EXEC DISCARD WATCH QUIT)
+  // Tally's own: it lives on per-connection state (a transaction, the selected database, the
+  // protocol), which an HTTP request does not have; POST /v1/command refuses it.
+  kCmdNoHttp = 1 << 9,
+};
+
+// A relaxed atomic counter that copies (specs are built by value before the table holds them).
+struct StatCounter {
+  std::atomic<uint64_t> n{0};
+  StatCounter() = default;
+  StatCounter(const StatCounter& o) : n(o.n.load()) {}
+  StatCounter& operator=(const StatCounter& o) {
+    n = o.n.load();
+    return *this;
+  }
+  void Add() { n.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t value() const { return n.load(std::memory_order_relaxed); }
 };
 
 struct CommandSpec {
@@ -63,6 +80,9 @@ struct CommandSpec {
   const char* since = "1.0.0";
   CommandHandler handler = nullptr;
   std::vector<CommandSpec> subcommands;  // for containers such as CONFIG and CLIENT
+  // Executions (queued in MULTI not counted until EXEC runs them) and those that replied with
+  // an error, for /metrics.
+  mutable StatCounter calls, failed;
 };
 
 // Key positions as COMMAND INFO reports them ({0, 0, 0}: the command takes no key).

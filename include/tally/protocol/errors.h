@@ -50,4 +50,38 @@ inline constexpr const char* kStringTooLong =
     "string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr const char* kMiscPrefix = "-MISCONF ";
 
+// HTTP API errors (Tally's own; the code goes in {"error": {"code": ...}}, the text in
+// "message").
+namespace http {
+inline constexpr const char* kBadRequest = "BADREQUEST";
+inline constexpr const char* kNotFound = "NOTFOUND";
+inline constexpr const char* kUnauthorized = "UNAUTHORIZED";
+inline constexpr const char* kTooLarge = "TOOLARGE";
+inline constexpr const char* kUnavailable = "UNAVAILABLE";
+inline constexpr const char* kNoSuchKey = "no such key";
+inline constexpr const char* kNoSuchRoute = "no such endpoint";
+inline constexpr const char* kMethodNotAllowed = "method not allowed";
+inline constexpr const char* kAuthRequired =
+    "authentication required: send Authorization: Bearer <password> or Basic";
+inline constexpr const char* kWrongCredentials = "invalid username-password pair";
+inline constexpr const char* kInvalidJson = "the body is not valid JSON";
+inline constexpr const char* kBodyNotObject = "the body must be a JSON object";
+inline constexpr const char* kByNotInteger = "\"by\" must be an integer";
+inline constexpr const char* kByFloatNotString = "\"by_float\" must be a string such as \"1.5\"";
+inline constexpr const char* kByAndByFloat = "give \"by\" or \"by_float\", not both";
+inline constexpr const char* kValueMissing = "\"value\" (an integer or a string) is required";
+inline constexpr const char* kTtlNotPositive = "\"ttl_ms\" must be a positive integer";
+inline constexpr const char* kArgsNotStrings =
+    "\"args\" must be a non-empty array of strings (or integers)";
+inline constexpr const char* kNotOverHttp =
+    "this command changes per-connection state and is not available over HTTP";
+inline constexpr const char* kBadDb = "db must be an integer from 0 to databases-1";
+inline constexpr const char* kBadLimit = "limit must be an integer from 1 to 1000";
+inline constexpr const char* kBadPercent = "invalid percent-encoding";
+inline constexpr const char* kHeadersTooLarge = "request headers too large";
+inline constexpr const char* kBodyTooLarge = "request body too large";
+inline constexpr const char* kMalformed = "malformed HTTP request";
+inline constexpr const char* kLogFailed = "the write-ahead log has failed: writes are refused";
+}  // namespace http
+
 }  // namespace tally::errors

@@ -23,7 +23,11 @@
 #include "tally/storage/keyspace.h"
 #include "tally/storage/store.h"
 #include "tally/util/config.h"
+#include "tally/util/histogram.h"
 #include "tally/util/status.h"
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
 
 namespace asio {
 class io_context;
@@ -32,7 +36,8 @@ class io_context;
 namespace tally {
 
 class AckWaiters;
-class Connection;
+class Client;
+class HttpApi;
 struct Listener;
 
 class Server : public ServerContext {
@@ -53,8 +58,14 @@ class Server : public ServerContext {
   void ForEachSession(FunctionRef<void(const Session&)> fn) override;
   void RequestShutdown() override;
 
-  // For connections.
+  // For connections and the HTTP API.
   const CommandTable& commands() const { return *commands_; }
+  Store& store() { return *engine_->store(); }
+  // Request latency, arrival to reply sent, per protocol (for /metrics).
+  Histogram& resp_latency() { return resp_latency_; }
+  Histogram& http_latency() { return http_latency_; }
+  // The bound HTTP port (0 if the API is off).
+  int http_port() const { return http_port_; }
   void CountCommand() { total_commands_.fetch_add(1, std::memory_order_relaxed); }
   void CountBytes(uint64_t in, uint64_t out);
   void Unregister(uint64_t id);
@@ -66,8 +77,12 @@ class Server : public ServerContext {
   Server(Config* config, std::string config_file, std::string executable);
   Status Open();
   Status Listen();
+  // Opens a listener on every `bind` address for `port` (0: any free one, then the same one
+  // for every address); returns the port bound.
+  StatusOr<int> ListenOn(int port, bool http);
   void StartAccepting(Listener* listener);
-  void OnAccepted(std::shared_ptr<Connection> conn);
+  void OnAccepted(std::shared_ptr<Client> client, asio::awaitable<void> run,
+                  asio::any_io_executor executor);
   void Housekeeping();
   void RunExpirer();
 
@@ -80,6 +95,10 @@ class Server : public ServerContext {
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<CommandTable> commands_;
+  std::unique_ptr<HttpApi> http_api_;
+  int http_port_ = 0;
+  Histogram resp_latency_{Histogram::LatencyBounds()};
+  Histogram http_latency_{Histogram::LatencyBounds()};
 
   std::vector<std::unique_ptr<asio::io_context>> io_;
   std::vector<std::shared_ptr<AckWaiters>> acks_;  // one per io_context
@@ -90,7 +109,7 @@ class Server : public ServerContext {
 
   std::mutex clients_mu_;
   std::condition_variable clients_cv_;
-  std::unordered_map<uint64_t, std::shared_ptr<Connection>> clients_;  // GUARDED_BY(clients_mu_)
+  std::unordered_map<uint64_t, std::shared_ptr<Client>> clients_;  // GUARDED_BY(clients_mu_)
   std::atomic<uint64_t> next_client_id_{1};
 
   std::mutex stop_mu_;

@@ -26,6 +26,7 @@
 #include "tally/storage/record_writer.h"
 #include "tally/storage/types.h"
 #include "tally/util/config.h"
+#include "tally/util/histogram.h"
 #include "tally/util/status.h"
 #include "tally/util/thread_annotations.h"
 
@@ -97,6 +98,9 @@ class CommitLog {
   void set_policy(FsyncPolicy p) { policy_.store(p, std::memory_order_relaxed); }
   FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
   CommitLogStats stats() const;
+  // Records per group written, and fsync latency in seconds (for /metrics).
+  const Histogram& group_sizes() const { return group_sizes_; }
+  const Histogram& fsync_seconds() const { return fsync_seconds_; }
 
   // Test hook: the commit thread sleeps this long before each write (0 = none).
   void set_commit_delay_for_testing(std::chrono::milliseconds d) { commit_delay_ms_ = d.count(); }
@@ -125,6 +129,8 @@ class CommitLog {
   std::atomic<bool> failed_{false};
   std::atomic<int64_t> commit_delay_ms_{0};
   std::atomic<uint64_t> groups_{0}, records_{0}, fsyncs_{0}, write_errors_{0};
+  Histogram group_sizes_{Histogram::SizeBounds()};
+  Histogram fsync_seconds_{Histogram::LatencyBounds()};
 
   mutable Mutex mu_;
   CondVar cv_{&mu_};

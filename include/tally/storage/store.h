@@ -73,6 +73,13 @@ class Store : public RecordWriter {
   // what is only in them is then dropped, as after a crash), then closes. Idempotent.
   Status Close(bool flush = true);
 
+  // Memory RocksDB holds: all memtables, and the block cache's contents.
+  struct MemoryUsage {
+    uint64_t memtables = 0;
+    uint64_t block_cache = 0;
+  };
+  MemoryUsage memory() const;
+
   // The last LSN the store recovered.
   Lsn recovered_lsn() const { return recovered_lsn_; }
   // Each database's key counts as of the last Write() (as recovered before the first). Any

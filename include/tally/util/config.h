@@ -43,6 +43,11 @@ enum class Opt : int {
   kLogRetentionBytes,        // Default: 0 (sealed segments kept after RocksDB has them)
   kApplyMaxPendingBytes,     // Default: 64mb (records waiting for RocksDB before writers wait)
   kDebugApplyDelayMs,        // Default: 0. Test-only: the applier sleeps this long per batch
+  kHttpPort,                 // Default: 7379 (the HTTP API; 0 turns it off)
+  kHttpMaxHeaderBytes,       // Default: 16kb (request line and headers)
+  kHttpMaxBodyBytes,         // Default: 1mb
+  kHttpRequestTimeout,       // Default: 10 (seconds from a request's first byte to its last)
+  kHttpIdleTimeout,          // Default: 120 (seconds a keep-alive connection may sit idle)
   kCount
 };
 

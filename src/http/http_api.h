@@ -1,0 +1,80 @@
+// HttpApi: Tally's REST API (conf/openapi.yaml), a front end beside the RESP connection over
+// the same command layer: every endpoint runs Redis commands through the CommandTable (GET,
+// INCRBY, SET, DEL, SCAN + MGET, or any command for POST /v1/command) and answers with what
+// they reply, as JSON. The caller waits until the returned LSN is acknowledged before it sends
+// the response, exactly as a RESP connection waits before its replies.
+//
+//   GET    /v1/counters/{key}             {"key": k, "value": 42}, 404 if missing
+//   POST   /v1/counters/{key}/incr|decr   body {"by": n} or {"by_float": "1.5"}; the new value
+//   PUT    /v1/counters/{key}             body {"value": 10, "ttl_ms": 60000}
+//   DELETE /v1/counters/{key}             {"key": k, "deleted": true}, 404 if missing
+//   GET    /v1/counters?prefix=&cursor=&limit=   {"counters": [...], "cursor": "0"}
+//   POST   /v1/command                    body {"args": ["INCRBY", "k", "5"]}; {"result": ...}
+//   GET    /healthz, /readyz, /metrics
+//
+// Keys are any bytes, percent-encoded in the path; ?db=n selects a database. Errors are
+// {"error": {"code", "message"}} with a fitting status (errors.h has every text). With
+// requirepass set, every endpoint but /healthz needs Authorization: Bearer <password> or Basic
+// with user "default".
+//
+// Thread-safe: Handle() may run on any io thread at once (each request gets its own Session).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "http_request.h"
+#include "resp_json.h"
+#include "tally/commands/command_table.h"
+#include "tally/commands/server_context.h"
+#include "tally/storage/types.h"
+
+namespace tally {
+
+class HttpApi {
+ public:
+  // `metrics` renders GET /metrics (Prometheus text format).
+  HttpApi(ServerContext& server, const CommandTable& table, std::function<std::string()> metrics);
+
+  // Answers one request; returns the LSN the response reveals (0: nothing to wait for).
+  Lsn Handle(const HttpRequest& request, HttpResponse* response);
+
+  // {"error": {"code": code, "message": message}}
+  static std::string ErrorBody(std::string_view code, std::string_view message);
+
+ private:
+  // A command's reply as JSON, and the LSN it reveals.
+  struct Reply {
+    JsonReply json;
+    Lsn lsn = 0;
+  };
+  Reply Run(std::span<const std::string_view> args, int db);
+  Lsn Route(const HttpRequest& request, std::string_view path, int db, HttpResponse* response);
+  Lsn GetCounter(std::string_view key, int db, HttpResponse* response);
+  Lsn IncrCounter(const HttpRequest& request, std::string_view key, bool decr, int db,
+                  HttpResponse* response);
+  Lsn PutCounter(const HttpRequest& request, std::string_view key, int db, HttpResponse* response);
+  Lsn DeleteCounter(std::string_view key, int db, HttpResponse* response);
+  Lsn ListCounters(const HttpRequest& request, int db, HttpResponse* response);
+  Lsn Command(const HttpRequest& request, int db, HttpResponse* response);
+  void Health(bool ready, HttpResponse* response);
+  // Checks the Authorization header against requirepass; fills a 401 if it fails.
+  bool Authorized(const HttpRequest& request, HttpResponse* response);
+
+  ServerContext& server_;
+  const CommandTable& table_;
+  std::function<std::string()> metrics_;
+};
+
+// The status for a command's error reply (409 WRONGTYPE or a stored value that is not a
+// number, 422 overflow, 401/403 auth, 503 a failed log, else 400), and the error response.
+int HttpStatusForError(const JsonReply& r);
+void SetHttpError(const JsonReply& r, HttpResponse* response);
+
+// Decodes %XX escapes (and '+' as a space if `plus_is_space`); nullopt if malformed.
+std::optional<std::string> PercentDecode(std::string_view s, bool plus_is_space);
+
+}  // namespace tally

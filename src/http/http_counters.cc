@@ -1,0 +1,210 @@
+// The counter endpoints of the HTTP API: each is one or two Redis commands.
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "http_api.h"
+#include "tally/protocol/errors.h"
+#include "tally/util/numbers.h"
+
+namespace tally {
+namespace {
+
+namespace herr = errors::http;
+using nlohmann::json;
+
+// A stored value as JSON: a number if it is an integer, else its text.
+json ValueJson(const json& reply) {
+  if (reply.is_string()) {
+    const std::string& s = reply.get_ref<const std::string&>();
+    if (auto n = ParseInt64(s)) return json(*n);
+  }
+  return reply;
+}
+
+json NumberJson(const json& reply) {
+  if (reply.is_string()) {  // INCRBYFLOAT's bulk string
+    double d = std::strtod(reply.get_ref<const std::string&>().c_str(), nullptr);
+    if (std::isfinite(d)) return json(d);
+  }
+  return reply;
+}
+
+Lsn Bad(HttpResponse* response, const char* message) {
+  response->status = 400;
+  response->body = HttpApi::ErrorBody(herr::kBadRequest, message);
+  return 0;
+}
+
+// The body as a JSON object; an empty body is an empty object if `optional`.
+std::optional<json> ParseObject(const HttpRequest& request, bool optional, HttpResponse* response) {
+  if (optional && request.body.find_first_not_of(" \t\r\n") == std::string::npos)
+    return json::object();
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    Bad(response, herr::kInvalidJson);
+    return std::nullopt;
+  }
+  if (!body.is_object()) {
+    Bad(response, herr::kBodyNotObject);
+    return std::nullopt;
+  }
+  return body;
+}
+
+std::string Negate(std::string_view number) {
+  if (!number.empty() && number[0] == '-') return std::string(number.substr(1));
+  if (!number.empty() && number[0] == '+') number.remove_prefix(1);
+  std::string out(1, '-');
+  out.append(number);
+  return out;
+}
+
+std::string GlobEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+Lsn HttpApi::GetCounter(std::string_view key, int db, HttpResponse* response) {
+  std::string_view args[] = {"GET", key};
+  Reply r = Run(args, db);
+  if (r.json.error) {
+    SetHttpError(r.json, response);
+  } else if (r.json.value.is_null()) {
+    response->status = 404;
+    response->body = ErrorBody(herr::kNotFound, herr::kNoSuchKey);
+  } else {
+    response->body = json{{"key", TextJson(key)}, {"value", ValueJson(r.json.value)}}.dump();
+  }
+  return r.lsn;
+}
+
+Lsn HttpApi::IncrCounter(const HttpRequest& request, std::string_view key, bool decr, int db,
+                         HttpResponse* response) {
+  auto body = ParseObject(request, /*optional=*/true, response);
+  if (!body) return 0;
+  auto by = body->find("by");
+  auto by_float = body->find("by_float");
+  if (by != body->end() && by_float != body->end()) return Bad(response, herr::kByAndByFloat);
+  std::string amount = "1";
+  std::string_view command = decr ? "DECRBY" : "INCRBY";
+  if (by != body->end()) {
+    if (!by->is_number_integer() ||
+        (by->is_number_unsigned() &&
+         by->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
+      return Bad(response, herr::kByNotInteger);
+    amount = by->dump();
+  } else if (by_float != body->end()) {
+    if (!by_float->is_string()) return Bad(response, herr::kByFloatNotString);
+    command = "INCRBYFLOAT";
+    amount = by_float->get<std::string>();
+    if (decr) amount = Negate(amount);
+  }
+  std::string_view args[] = {command, key, amount};
+  Reply r = Run(args, db);
+  if (r.json.error) {
+    SetHttpError(r.json, response);
+  } else {
+    response->body = json{{"key", TextJson(key)}, {"value", NumberJson(r.json.value)}}.dump();
+  }
+  return r.lsn;
+}
+
+Lsn HttpApi::PutCounter(const HttpRequest& request, std::string_view key, int db,
+                        HttpResponse* response) {
+  auto body = ParseObject(request, /*optional=*/false, response);
+  if (!body) return 0;
+  auto value = body->find("value");
+  if (value == body->end() || !(value->is_string() || value->is_number_integer()))
+    return Bad(response, herr::kValueMissing);
+  std::string text = value->is_string() ? value->get<std::string>() : value->dump();
+  std::vector<std::string_view> args = {"SET", key, text};
+  std::string ttl_text;
+  if (auto ttl = body->find("ttl_ms"); ttl != body->end()) {
+    if (!ttl->is_number_integer() || ttl->get<int64_t>() <= 0)
+      return Bad(response, herr::kTtlNotPositive);
+    ttl_text = ttl->dump();
+    args.insert(args.end(), {"PX", ttl_text});
+  }
+  Reply r = Run(args, db);
+  if (r.json.error) {
+    SetHttpError(r.json, response);
+  } else {
+    response->body = json{{"key", TextJson(key)}, {"value", *value}}.dump();
+  }
+  return r.lsn;
+}
+
+Lsn HttpApi::DeleteCounter(std::string_view key, int db, HttpResponse* response) {
+  std::string_view args[] = {"DEL", key};
+  Reply r = Run(args, db);
+  if (r.json.error) {
+    SetHttpError(r.json, response);
+  } else if (r.json.value == 0) {
+    response->status = 404;
+    response->body = ErrorBody(herr::kNotFound, herr::kNoSuchKey);
+  } else {
+    response->body = json{{"key", TextJson(key)}, {"deleted", true}}.dump();
+  }
+  return r.lsn;
+}
+
+Lsn HttpApi::ListCounters(const HttpRequest& request, int db, HttpResponse* response) {
+  std::string prefix, cursor = "0";
+  int limit = 100;
+  std::string_view target = request.target;
+  const size_t q = target.find('?');
+  for (std::string_view rest = q == std::string_view::npos ? "" : target.substr(q + 1);
+       !rest.empty();) {
+    std::string_view pair = rest.substr(0, rest.find('&'));
+    rest.remove_prefix(std::min(rest.size(), pair.size() + 1));
+    const size_t eq = pair.find('=');
+    auto name = PercentDecode(pair.substr(0, eq), true);
+    auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!name || !value) return Bad(response, herr::kBadPercent);
+    if (*name == "prefix") prefix = *value;
+    if (*name == "cursor") cursor = *value;
+    if (*name == "limit") {
+      auto n = ParseInt64(*value);
+      if (!n || *n < 1 || *n > 1000) return Bad(response, herr::kBadLimit);
+      limit = static_cast<int>(*n);
+    }
+  }
+  const std::string pattern = GlobEscape(prefix) + "*";
+  const std::string count = std::to_string(limit);
+  std::string_view scan[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", count};
+  Reply r = Run(scan, db);
+  if (r.json.error) {
+    SetHttpError(r.json, response);
+    return r.lsn;
+  }
+  const json& keys = r.json.value[1];
+  json counters = json::array();
+  Lsn lsn = r.lsn;
+  if (!keys.empty()) {
+    std::vector<std::string> names;
+    for (const json& k : keys) {
+      // A key that is not UTF-8 came as {"base64": ...}.
+      names.push_back(k.is_string() ? k.get<std::string>()
+                                    : Base64Decode(k["base64"].get<std::string>()).value_or(""));
+    }
+    std::vector<std::string_view> mget = {"MGET"};
+    mget.insert(mget.end(), names.begin(), names.end());
+    Reply values = Run(mget, db);
+    lsn = std::max(lsn, values.lsn);
+    for (size_t i = 0; i < names.size() && values.json.value.is_array(); ++i) {
+      const json& v = values.json.value[i];
+      if (!v.is_null()) counters.push_back({{"key", keys[i]}, {"value", ValueJson(v)}});
+    }
+  }
+  response->body = json{{"counters", std::move(counters)}, {"cursor", r.json.value[0]}}.dump();
+  return lsn;
+}
+
+}  // namespace tally

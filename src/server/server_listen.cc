@@ -1,0 +1,128 @@
+// Server: listening on the `bind` addresses (RESP on `port`, the HTTP API on `http-port`) and
+// dealing accepted sockets to the io threads.
+#include <spdlog/spdlog.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <asio/write.hpp>
+
+#include "../http/http_api.h"
+#include "../http/http_connection.h"
+#include "../http/metrics.h"
+#include "ack_waiters.h"
+#include "connection.h"
+#include "listener.h"
+#include "tally/protocol/errors.h"
+#include "tally/server/server.h"
+#include "tally/util/strings.h"
+
+namespace tally {
+
+Status Server::Listen() {
+  int64_t threads = config_->Int(Opt::kIoThreads);
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  for (int64_t i = 0; i < threads; ++i) {
+    io_.push_back(std::make_unique<asio::io_context>(1));
+    acks_.push_back(
+        std::make_shared<AckWaiters>(io_.back()->get_executor(), engine_->commit_log()));
+  }
+  auto port = ListenOn(static_cast<int>(config_->Int(Opt::kPort)), /*http=*/false);
+  if (!port.ok()) return port.status();
+  bound_port_ = *port;
+  if (config_->Int(Opt::kHttpPort) != 0) {
+    http_api_ =
+        std::make_unique<HttpApi>(*this, *commands_, [this] { return RenderMetrics(*this); });
+    auto http = ListenOn(static_cast<int>(config_->Int(Opt::kHttpPort)), /*http=*/true);
+    if (!http.ok()) return http.status();
+    http_port_ = *http;
+  }
+  for (auto& l : listeners_) StartAccepting(l.get());
+  return Status::OK();
+}
+
+StatusOr<int> Server::ListenOn(int port, bool http) {
+  std::string bind = config_->Str(Opt::kBind);
+  auto addrs = SplitArgs(bind);
+  if (!addrs || addrs->empty()) return Status::InvalidArgument("bad bind address: " + bind);
+  const size_t before = listeners_.size();
+  for (std::string addr : *addrs) {
+    bool optional = !addr.empty() && addr[0] == '-';  // Redis: "-::1" may fail to bind
+    if (optional) addr.erase(0, 1);
+    // Redis 7's wildcards: '*' is every IPv4 address, '::*' every IPv6 one.
+    if (addr == "*") addr = "0.0.0.0";
+    if (addr == "::*") addr = "::";
+    auto l = std::make_unique<Listener>(*io_[0], http);
+    std::error_code ec;
+    asio::ip::tcp::endpoint ep(asio::ip::make_address(addr, ec), static_cast<uint16_t>(port));
+    if (!ec) l->acceptor.open(ep.protocol(), ec);
+    if (!ec) l->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && ep.address().is_v6()) l->acceptor.set_option(asio::ip::v6_only(true), ec);
+    if (!ec) l->acceptor.bind(ep, ec);
+    if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      if (optional) {
+        spdlog::warn("Skipping optional address {}:{}: {}", addr, port, ec.message());
+        continue;
+      }
+      return Status::IOError("cannot listen on " + addr + ":" + std::to_string(port) + ": " +
+                             ec.message());
+    }
+    if (port == 0) port = l->acceptor.local_endpoint().port();
+    listeners_.push_back(std::move(l));
+  }
+  if (listeners_.size() == before) return Status::IOError("no address to listen on");
+  return port;
+}
+
+void Server::StartAccepting(Listener* l) {
+  size_t k = next_io_.fetch_add(1) % io_.size();
+  l->acceptor.async_accept(*io_[k], [this, l, k](std::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopping()) return;
+      spdlog::warn("Accept failed: {}", ec.message());
+    } else {
+      total_connections_.fetch_add(1, std::memory_order_relaxed);
+      size_t connected;
+      {
+        std::lock_guard<std::mutex> lock(clients_mu_);
+        connected = clients_.size();
+      }
+      if (static_cast<int64_t>(connected) >= config_->Int(Opt::kMaxclients)) {
+        rejected_connections_.fetch_add(1, std::memory_order_relaxed);
+        std::string refusal =
+            l->http ? "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                      "Connection: close\r\nContent-Length: " +
+                          std::to_string(
+                              HttpApi::ErrorBody(errors::http::kUnavailable, errors::kMaxClients)
+                                  .size()) +
+                          "\r\n\r\n" +
+                          HttpApi::ErrorBody(errors::http::kUnavailable, errors::kMaxClients)
+                    : "-ERR max number of clients reached\r\n";
+        std::error_code wec;
+        asio::write(socket, asio::buffer(refusal), wec);
+        socket.close(wec);
+      } else if (l->http) {
+        auto c = std::make_shared<HttpConnection>(std::move(socket), *this, *http_api_, acks_[k],
+                                                  next_client_id_.fetch_add(1));
+        OnAccepted(c, c->Run(), c->executor());
+      } else {
+        auto c = std::make_shared<Connection>(std::move(socket), *this, acks_[k],
+                                              next_client_id_.fetch_add(1));
+        OnAccepted(c, c->Run(), c->executor());
+      }
+    }
+    if (!stopping()) StartAccepting(l);
+  });
+}
+
+void Server::OnAccepted(std::shared_ptr<Client> client, asio::awaitable<void> run,
+                        asio::any_io_executor executor) {
+  {
+    std::lock_guard<std::mutex> lock(clients_mu_);
+    clients_[client->session().id] = std::move(client);
+  }
+  asio::co_spawn(executor, std::move(run), asio::detached);
+}
+
+}  // namespace tally
