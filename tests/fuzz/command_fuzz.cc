@@ -7,47 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "tally/commands/command_table.h"
+#include "fuzz_server.h"
 #include "tally/protocol/resp_parser.h"
 
-namespace {
-
-class FuzzServer : public tally::ServerContext {
- public:
-  FuzzServer() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "tally-fuzz-XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
-    (void)config_.Set("proto-max-bulk-len", "1mb", false);
-    tally::StoreOptions so;
-    so.path = dir_ + "/db";
-    store_ = std::move(*tally::Store::Open(so));
-    log_ = std::make_unique<tally::CommitLog>(store_.get(), tally::FsyncPolicy::kNo, 0);
-    log_->Start();
-    keyspace_ =
-        std::make_unique<tally::Keyspace>(store_.get(), log_.get(), tally::KeyspaceOptions{});
-    table_ = tally::BuildCommandTable();
-  }
-  tally::Config& config() override { return config_; }
-  tally::Keyspace& keyspace() override { return *keyspace_; }
-  tally::CommitLog& commit_log() override { return *log_; }
-  tally::ServerStats stats() override { return {}; }
-  void ForEachSession(tally::FunctionRef<void(const tally::Session&)>) override {}
-  void RequestShutdown() override {}
-  const tally::CommandTable& table() { return *table_; }
-
- private:
-  std::string dir_;
-  tally::Config config_;
-  std::unique_ptr<tally::Store> store_;
-  std::unique_ptr<tally::CommitLog> log_;
-  std::unique_ptr<tally::Keyspace> keyspace_;
-  std::unique_ptr<tally::CommandTable> table_;
-};
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static FuzzServer* server = new FuzzServer();  // one store for the whole run
+  static tally::FuzzServer* server = new tally::FuzzServer();  // one store for the whole run
   tally::RespParser parser;
   tally::Session session;
   session.authenticated = true;
