@@ -57,10 +57,10 @@ case "$cmd" in
     ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
     ;;
   bench)
-    # ./build.sh bench [compare|scale|sustained|micro] [args]: bench/compare.py (default),
-    # bench/scale.py, bench/sustained.py or the Google Benchmark micro-benchmarks. See
-    # bench/README.md.
-    install_packages $BUILD_PKGS $TEST_PKGS libbenchmark-dev
+    # ./build.sh bench [compare|scale|sustained|http|micro] [args]: bench/compare.py (default),
+    # bench/scale.py, bench/sustained.py, bench/http.py or the Google Benchmark
+    # micro-benchmarks. See bench/README.md.
+    install_packages $BUILD_PKGS $TEST_PKGS libbenchmark-dev wrk gunicorn python3-flask
     build build-release Release OFF -DTALLY_BUILD_BENCH=ON
     what="${1:-compare}"
     [ $# -gt 0 ] && shift
@@ -68,8 +68,9 @@ case "$cmd" in
       compare) exec /usr/bin/python3 bench/compare.py --tallyd build-release/tallyd "$@" ;;
       scale) exec /usr/bin/python3 bench/scale.py --tallyd build-release/tallyd "$@" ;;
       sustained) exec /usr/bin/python3 bench/sustained.py --tallyd build-release/tallyd "$@" ;;
+      http) exec /usr/bin/python3 bench/http.py --tallyd build-release/tallyd "$@" ;;
       micro) exec build-release/bench/micro/tally_micro_bench "$@" ;;
-      *) echo "usage: $0 bench [compare|scale|sustained|micro] [args]" >&2; exit 2 ;;
+      *) echo "usage: $0 bench [compare|scale|sustained|http|micro] [args]" >&2; exit 2 ;;
     esac
     ;;
   *)
