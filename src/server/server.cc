@@ -129,9 +129,9 @@ Status Server::Open() {
 }
 
 void Server::Unregister(uint64_t id) {
-  std::lock_guard<std::mutex> lock(clients_mu_);
+  MutexLock lock(&clients_mu_);
   clients_.erase(id);
-  clients_cv_.notify_all();
+  clients_cv_.SignalAll();
 }
 
 void Server::Housekeeping() {
@@ -142,7 +142,7 @@ void Server::Housekeeping() {
     int64_t timeout = config_->Int(Opt::kTimeout);
     if (timeout > 0) {
       int64_t now = NowMs();
-      std::lock_guard<std::mutex> lock(clients_mu_);
+      MutexLock lock(&clients_mu_);
       for (auto& [id, c] : clients_) {
         if (now - c->session().last_interaction_ms.load() > timeout * 1000) c->Stop();
       }
@@ -153,14 +153,13 @@ void Server::Housekeeping() {
 
 void Server::RunExpirer() {
   constexpr size_t kKeysPerCycle = 1000;
-  std::unique_lock<std::mutex> lock(stop_mu_);
   while (!stopping()) {
-    lock.unlock();
     size_t handled = engine_->keyspace()->ActiveExpireCycle(NowMs(), kKeysPerCycle);
-    lock.lock();
     // A full cycle means more are due: go on at once; else wait for the next tick.
-    if (handled < kKeysPerCycle)
-      stop_cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping(); });
+    if (handled >= kKeysPerCycle) continue;
+    MutexLock lock(&stop_mu_);
+    if (!stopping())
+      stop_cv_.WaitUntil(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
   }
 }
 
@@ -173,7 +172,7 @@ ServerStats Server::stats() {
   ServerStats s;
   s.start_time_ms = start_time_ms_;
   {
-    std::lock_guard<std::mutex> lock(clients_mu_);
+    MutexLock lock(&clients_mu_);
     s.connected_clients = clients_.size();
   }
   s.total_connections = total_connections_.load();
@@ -190,16 +189,16 @@ ServerStats Server::stats() {
 }
 
 void Server::ForEachSession(FunctionRef<void(const Session&)> fn) {
-  std::lock_guard<std::mutex> lock(clients_mu_);
+  MutexLock lock(&clients_mu_);
   for (auto& [id, c] : clients_) fn(c->session());
 }
 
 void Server::RequestShutdown() {
   {
-    std::lock_guard<std::mutex> lock(stop_mu_);
+    MutexLock lock(&stop_mu_);
     stopping_.store(true, std::memory_order_release);
   }
-  stop_cv_.notify_all();
+  stop_cv_.SignalAll();
 }
 
 Status Server::Run() {
@@ -232,8 +231,8 @@ Status Server::Run() {
       TALLY_VERSION, bound_port_, http_port_, config_->Str(Opt::kBind), config_->Str(Opt::kDir),
       FsyncPolicyName(engine_->commit_log()->policy()), io_.size());
   {
-    std::unique_lock<std::mutex> lock(stop_mu_);
-    stop_cv_.wait(lock, [this] { return stopping(); });
+    MutexLock lock(&stop_mu_);
+    while (!stopping()) stop_cv_.Wait();
   }
   spdlog::info("Shutting down: no new connections; finishing in-flight commands");
   asio::post(*io_[0], [this] {
@@ -245,15 +244,17 @@ Status Server::Run() {
     }
   });
   {
-    std::unique_lock<std::mutex> lock(clients_mu_);
+    MutexLock lock(&clients_mu_);
     for (auto& [id, c] : clients_) c->Stop();
-    clients_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return clients_.empty(); });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!clients_.empty() && std::chrono::steady_clock::now() < deadline)
+      clients_cv_.WaitUntil(deadline);
   }
   for (auto& io : io_) io->stop();
   for (auto& t : threads_) t.join();
   if (expirer_.joinable()) expirer_.join();
   {
-    std::lock_guard<std::mutex> lock(clients_mu_);
+    MutexLock lock(&clients_mu_);
     clients_.clear();
   }
   Status close_status = engine_->Close();

@@ -85,7 +85,7 @@ void Server::StartAccepting(Listener* l) {
       total_connections_.fetch_add(1, std::memory_order_relaxed);
       size_t connected;
       {
-        std::lock_guard<std::mutex> lock(clients_mu_);
+        MutexLock lock(&clients_mu_);
         connected = clients_.size();
       }
       if (static_cast<int64_t>(connected) >= config_->Int(Opt::kMaxclients)) {
@@ -119,7 +119,7 @@ void Server::StartAccepting(Listener* l) {
 void Server::OnAccepted(std::shared_ptr<Client> client, asio::awaitable<void> run,
                         asio::any_io_executor executor) {
   {
-    std::lock_guard<std::mutex> lock(clients_mu_);
+    MutexLock lock(&clients_mu_);
     clients_[client->session().id] = std::move(client);
   }
   asio::co_spawn(executor, std::move(run), asio::detached);

@@ -44,18 +44,12 @@ size_t Applier::Bytes(std::span<const Record> records) {
   return n;
 }
 
-void Applier::Hurry() {
-  if (hurry_++ == 0) work_cv_.Signal();
-}
-
 void Applier::Reserve(size_t bytes) {
   MutexLock l(&mu_);
   if (pending_bytes_ > options_.max_pending_bytes) {
     writer_waits_.fetch_add(1, std::memory_order_relaxed);
-    Hurry();
     while (pending_bytes_ > options_.max_pending_bytes && failure_.ok() && !stopping_)
       room_cv_.Wait();
-    --hurry_;
   }
   pending_bytes_ += bytes;
 }
@@ -71,48 +65,28 @@ void Applier::Release(size_t bytes) {
 void Applier::Enqueue(std::vector<Record>&& group) {
   if (group.empty()) return;
   MutexLock l(&mu_);
-  const size_t before = queued_records_;
-  queued_records_ += group.size();
+  const bool was_empty = queue_.empty();
   queue_.push_back(std::move(group));
-  // A gathering applier is not woken for each group: only an idle one, or when enough queued.
-  if (idle_ || (before < options_.eager_records && queued_records_ >= options_.eager_records))
-    work_cv_.Signal();
+  if (was_empty) work_cv_.Signal();
 }
 
 Status Applier::WaitApplied(Lsn lsn) {
   MutexLock l(&mu_);
-  if (applied_lsn() < lsn) {
-    Hurry();
-    while (applied_lsn() < lsn && failure_.ok() && !stopping_) room_cv_.Wait();
-    --hurry_;
-  }
+  while (applied_lsn() < lsn && failure_.ok() && !stopping_) room_cv_.Wait();
   if (!failure_.ok()) return failure_;
   return applied_lsn() >= lsn ? Status::OK() : Status::Shutdown();
-}
-
-bool Applier::AwaitWork(std::chrono::steady_clock::time_point last_pass) {
-  const auto deadline = last_pass + options_.gather_interval;
-  while (!stopping_ && hurry_ == 0 && queued_records_ < options_.eager_records &&
-         std::chrono::steady_clock::now() < deadline)
-    work_cv_.WaitUntil(deadline);
-  idle_ = true;
-  while (queue_.empty() && !stopping_) work_cv_.Wait();
-  idle_ = false;
-  return !queue_.empty();  // else stopping, and everything applied
 }
 
 void Applier::Run() {
   std::vector<std::vector<Record>> groups;
   std::vector<Record> batch;
-  auto last_pass = std::chrono::steady_clock::now();
   while (true) {
     {
       MutexLock l(&mu_);
-      if (!AwaitWork(last_pass)) break;
+      while (queue_.empty() && !stopping_) work_cv_.Wait();
+      if (queue_.empty()) break;  // stopping, and everything applied
       groups.swap(queue_);
-      queued_records_ = 0;
     }
-    last_pass = std::chrono::steady_clock::now();
     if (int64_t d = delay_ms_.load(); d > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(d));
     size_t bytes = 0;

@@ -7,10 +7,10 @@
 // queued, close RocksDB. Thread-safe where ServerContext requires it.
 #pragma once
 
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -25,9 +25,7 @@
 #include "tally/util/config.h"
 #include "tally/util/histogram.h"
 #include "tally/util/status.h"
-
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
+#include "tally/util/thread_annotations.h"
 
 namespace asio {
 class io_context;
@@ -107,13 +105,13 @@ class Server : public ServerContext {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::atomic<size_t> next_io_{0};
 
-  std::mutex clients_mu_;
-  std::condition_variable clients_cv_;
-  std::unordered_map<uint64_t, std::shared_ptr<Client>> clients_;  // GUARDED_BY(clients_mu_)
+  Mutex clients_mu_;
+  CondVar clients_cv_{&clients_mu_};  // signalled when a client leaves
+  std::unordered_map<uint64_t, std::shared_ptr<Client>> clients_ GUARDED_BY(clients_mu_);
   std::atomic<uint64_t> next_client_id_{1};
 
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
+  Mutex stop_mu_;
+  CondVar stop_cv_{&stop_mu_};  // signalled by RequestShutdown
   std::atomic<bool> stopping_{false};
 
   std::atomic<uint64_t> total_connections_{0}, rejected_connections_{0}, total_commands_{0};

@@ -6,10 +6,6 @@
 // log keeps every record until a checkpoint (a flush of all column families, atomic across
 // them) has put it in RocksDB's files, then Log::Purge deletes the segments below it.
 //
-// Batching: after a pass the applier lets groups gather for `gather_interval` (fewer, larger
-// RocksDB writes and fewer wake-ups: one per interval instead of one per group), unless
-// `eager_records` are queued or someone waits for it (WaitApplied, a writer out of room).
-//
 // Back-pressure: writers call Reserve() before appending to the commit log; it blocks while
 // more than max_pending_bytes of records are on their way (in the commit log's queue, being
 // written, or waiting to be applied), so memory stays bounded when applying falls behind (never
@@ -40,10 +36,6 @@ struct ApplierOptions {
   // Sealed log segments, in bytes, past which RocksDB is flushed and the log purged.
   // Default: 64 MiB.
   uint64_t checkpoint_bytes = 64 << 20;
-  // How long groups gather between passes, and how many queued records end it early.
-  // Default: 2 ms, 8192 records.
-  std::chrono::microseconds gather_interval{2000};
-  size_t eager_records = 8192;
 };
 
 struct ApplierStats {
@@ -97,10 +89,6 @@ class Applier {
 
  private:
   void Run();
-  // Waits (mu_ held) until there is work and the gathering time is over; false to stop.
-  bool AwaitWork(std::chrono::steady_clock::time_point last_pass) EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Someone waits for the applier: it stops gathering.
-  void Hurry() EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store* const store_;
   Log* const log_;
@@ -112,9 +100,6 @@ class Applier {
   CondVar work_cv_{&mu_};  // the applier waits for groups
   CondVar room_cv_{&mu_};  // writers wait for room; WaitApplied for progress
   std::vector<std::vector<Record>> queue_ GUARDED_BY(mu_);
-  size_t queued_records_ GUARDED_BY(mu_) = 0;
-  bool idle_ GUARDED_BY(mu_) = false;         // the applier waits for a first group (no deadline)
-  int hurry_ GUARDED_BY(mu_) = 0;             // threads waiting on the applier
   size_t pending_bytes_ GUARDED_BY(mu_) = 0;  // queued + being applied
   bool stopping_ GUARDED_BY(mu_) = false;
   Status failure_ GUARDED_BY(mu_);
