@@ -63,7 +63,7 @@ StatusOr<Written<std::optional<std::string>>> Keyspace::RandomKey(DbIndex db) {
 }
 
 uint64_t Keyspace::SaveCursor(std::string key) {
-  std::lock_guard<std::mutex> l(cursors_mu_);
+  MutexLock l(&cursors_mu_);
   uint64_t id = ++next_cursor_;
   cursors_[id] = std::move(key);
   cursor_order_.push_back(id);
@@ -75,7 +75,7 @@ uint64_t Keyspace::SaveCursor(std::string key) {
 }
 
 std::string Keyspace::LoadCursor(uint64_t cursor) {
-  std::lock_guard<std::mutex> l(cursors_mu_);
+  MutexLock l(&cursors_mu_);
   auto it = cursors_.find(cursor);
   return it == cursors_.end() ? std::string() : it->second;
 }

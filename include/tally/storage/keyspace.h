@@ -32,6 +32,7 @@
 #include "tally/storage/types.h"
 #include "tally/util/function_ref.h"
 #include "tally/util/status.h"
+#include "tally/util/thread_annotations.h"
 
 namespace tally {
 
@@ -277,10 +278,10 @@ class Keyspace {
   // Active expiry's watermark, published once the deletes behind it are durable.
   int64_t pending_watermark_ = 0;  // active expiry thread only
   Lsn pending_watermark_lsn_ = 0;
-  std::mutex cursors_mu_;
-  std::unordered_map<uint64_t, std::string> cursors_;  // GUARDED_BY(cursors_mu_)
-  std::deque<uint64_t> cursor_order_;                  // oldest first
-  uint64_t next_cursor_ = 0;
+  Mutex cursors_mu_;
+  std::unordered_map<uint64_t, std::string> cursors_ GUARDED_BY(cursors_mu_);
+  std::deque<uint64_t> cursor_order_ GUARDED_BY(cursors_mu_);  // oldest first
+  uint64_t next_cursor_ GUARDED_BY(cursors_mu_) = 0;
 };
 
 }  // namespace tally
