@@ -1,5 +1,7 @@
 // tallyd: the durable Redis-compatible counter server.
 // Usage: tallyd [config-file] [--option value ...]   (command-line options override the file)
+//        tallyd --test-config config-file             (checks it, exits non-zero naming the
+//                                                      bad line)
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -14,8 +16,23 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
-    std::printf("Usage: tallyd [config-file] [--option value ...]\n");
+    std::printf(
+        "Usage: tallyd [config-file] [--option value ...]\n"
+        "       tallyd --test-config config-file [--option value ...]\n"
+        "       tallyd -v | --version\n\n"
+        "Options (command-line values override the file; conf/tally.conf documents each):\n");
+    tally::Config defaults;
+    for (const auto& [name, value] : defaults.Get("*"))
+      std::printf("  --%s %s\n", name.c_str(), value.empty() ? "\"\"" : value.c_str());
     return 0;
+  }
+  const bool test_config = !args.empty() && args[0] == "--test-config";
+  if (test_config) {
+    args.erase(args.begin());
+    if (args.empty() || args[0].rfind("--", 0) == 0) {
+      std::fprintf(stderr, "tallyd: --test-config needs a config file\n");
+      return 1;
+    }
   }
   tally::Config config;
   std::string config_file;
@@ -32,6 +49,10 @@ int main(int argc, char** argv) {
   if (!st.ok()) {
     std::fprintf(stderr, "\n%s\n", st.message().c_str());
     return 1;
+  }
+  if (test_config) {
+    std::printf("tallyd: configuration file %s is OK\n", config_file.c_str());
+    return 0;
   }
   auto server = tally::Server::Create(&config, config_file, argv[0]);
   if (!server.ok()) {

@@ -1,6 +1,5 @@
 #include "tally/server/server.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include "ack_waiters.h"
 #include "connection.h"
 #include "listener.h"
+#include "log_sink.h"
 #include "tally/util/clock.h"
 #include "tally/util/strings.h"
 #include "tally/util/thread_name.h"
@@ -42,13 +42,18 @@ std::string RandomRunId() {
   return id;
 }
 
+// The log file's sink, reopened on SIGHUP (null when logging to standard output).
+std::shared_ptr<ReopenableFileSink> log_file_sink;
+
 void SetupLogging(const Config& config) {
   std::string file = config.Str(Opt::kLogfile);
   std::shared_ptr<spdlog::logger> logger;
   if (file.empty()) {
     logger = spdlog::stdout_color_mt("tallyd");
   } else {
-    logger = spdlog::basic_logger_mt("tallyd", file);
+    log_file_sink = std::make_shared<ReopenableFileSink>(file);
+    logger = std::make_shared<spdlog::logger>("tallyd", log_file_sink);
+    spdlog::register_logger(logger);
   }
   spdlog::set_default_logger(logger);
   static const spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::info,
@@ -126,6 +131,21 @@ Status Server::Open() {
                config_->Str(Opt::kDir), NowMs() - t0, engine_->store_lsn(),
                engine_->replayed_records());
   return Status::OK();
+}
+
+void Server::WaitSignals() {
+  listeners_.front()->signals.async_wait([this](std::error_code ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      // logrotate renamed the file: write to a new one at the configured path.
+      if (log_file_sink) log_file_sink->Reopen();
+      spdlog::info("Received SIGHUP, log file reopened");
+      WaitSignals();
+      return;
+    }
+    spdlog::info("Received {}, scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    RequestShutdown();
+  });
 }
 
 void Server::Unregister(uint64_t id) {
@@ -207,11 +227,8 @@ Status Server::Run() {
   Listener* first = listeners_.front().get();
   first->signals.add(SIGINT);
   first->signals.add(SIGTERM);
-  first->signals.async_wait([this](std::error_code ec, int sig) {
-    if (ec) return;
-    spdlog::info("Received {}, scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    RequestShutdown();
-  });
+  first->signals.add(SIGHUP);
+  WaitSignals();
   Housekeeping();
   // Keep every io_context running while it has no socket yet.
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;

@@ -79,6 +79,52 @@ def test_idle_timeout():
         assert time.time() - start < 4
 
 
+def test_test_config_help_and_version():
+    import tempfile
+    out = subprocess.run([TALLYD, "--test-config", CONF], capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0 and "is OK" in out.stdout, out
+    d = tempfile.mkdtemp(prefix="tally-conf-")
+    bad = os.path.join(d, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("port 7000\n# a comment\nappendfsync sometimes\n")
+    out = subprocess.run([TALLYD, "--test-config", bad], capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode != 0
+    assert "line 3" in out.stderr and "appendfsync sometimes" in out.stderr, out.stderr
+    # Overrides are checked too.
+    out = subprocess.run([TALLYD, "--test-config", CONF, "--port", "x"], capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode != 0 and "port" in out.stderr
+    out = subprocess.run([TALLYD, "--help"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and "--test-config" in out.stdout
+    assert "  --http-port 7379\n" in out.stdout and "  --appendfsync always\n" in out.stdout
+    out = subprocess.run([TALLYD, "--version"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.startswith("tallyd v=")
+
+
+def test_sighup_reopens_the_log_file():
+    with Tallyd() as t:
+        log = os.path.join(t.dir, "tally.log")
+        t.extra = ["--logfile", log]
+        t.restart()
+        deadline = time.time() + 10
+        while "ready" not in open(log).read() and time.time() < deadline:
+            time.sleep(0.05)
+        os.rename(log, log + ".1")  # as logrotate does
+        t.proc.send_signal(signal.SIGHUP)
+        while not os.path.exists(log) and time.time() < deadline:
+            time.sleep(0.05)
+        while "log file reopened" not in open(log).read() and time.time() < deadline:
+            time.sleep(0.05)
+        assert "log file reopened" in open(log).read()
+        assert "ready" in open(log + ".1").read()
+        assert redis.Redis(port=t.port).ping()  # still serving
+        assert t.stop(signal.SIGTERM) == 0
+        assert "bye" in open(log).read()
+
+
 if __name__ == "__main__":
     run_tests([test_bad_options_stop_startup, test_config_file_with_overrides,
-               test_graceful_stops_exit_zero, test_banner_and_dir, test_idle_timeout])
+               test_graceful_stops_exit_zero, test_banner_and_dir, test_idle_timeout,
+               test_test_config_help_and_version, test_sighup_reopens_the_log_file])

@@ -82,6 +82,8 @@ class Server : public ServerContext {
   void OnAccepted(std::shared_ptr<Client> client, asio::awaitable<void> run,
                   asio::any_io_executor executor);
   void Housekeeping();
+  // SIGINT/SIGTERM: graceful shutdown; SIGHUP: reopen the log file. Re-arms itself.
+  void WaitSignals();
   void RunExpirer();
 
   Config* const config_;
