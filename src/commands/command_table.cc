@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -157,10 +158,12 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
     spec = sub;
   }
   if (!ArityOk(*spec, ctx.args.size())) {
+    spec->rejected.Add();
     ReplyArityError(ctx.reply, spec->name);
     return;
   }
   if (!(spec->flags & kCmdNoAuth) && !ctx.session.authenticated.load(std::memory_order_relaxed)) {
+    spec->rejected.Add();
     ctx.reply.Error(errors::kNoAuth);
     return;
   }
@@ -172,7 +175,11 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
     return;
   }
   const size_t before = ctx.reply.buffer()->size();
+  const auto start = std::chrono::steady_clock::now();
   spec->handler(ctx);
+  spec->usec.Add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::steady_clock::now() - start)
+                                           .count()));
   spec->calls.Add();
   const std::string& out = *ctx.reply.buffer();
   if (out.size() > before && out[before] == '-') spec->failed.Add();

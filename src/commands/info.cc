@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "tally/commands/command_table.h"
 #include "tally/util/clock.h"
 #include "tally/util/strings.h"
 
@@ -17,9 +18,11 @@
 namespace tally {
 namespace {
 
-constexpr const char* kSectionOrder[] = {"server",     "clients",     "memory",  "persistence",
-                                         "stats",      "replication", "cpu",     "modules",
-                                         "errorstats", "cluster",     "keyspace"};
+constexpr const char* kSectionOrder[] = {"server",       "clients",     "memory",  "persistence",
+                                         "stats",        "replication", "cpu",     "modules",
+                                         "commandstats", "errorstats",  "cluster", "keyspace"};
+// Sections that only "all", "everything" or their own name ask for (Redis 7).
+bool NonDefault(std::string_view name) { return name == "commandstats"; }
 
 struct Builder {
   std::string out;
@@ -189,21 +192,47 @@ void Keyspace_(Builder& b, ServerContext& s) {
   }
 }
 
+// cmdstat_<name>:calls=,usec=,usec_per_call=,rejected_calls=,failed_calls= for every command
+// (and subcommand) used since start, as Redis 7 prints them.
+void CommandStats(Builder& b, const CommandTable& table) {
+  auto line = [&](const CommandSpec& c) {
+    const uint64_t calls = c.calls.value(), usec = c.usec.value();
+    if (calls == 0 && c.rejected.value() == 0 && c.failed.value() == 0) return;
+    char buf[160];
+    snprintf(buf, sizeof(buf),
+             "calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+             "failed_calls=%llu",
+             static_cast<unsigned long long>(calls), static_cast<unsigned long long>(usec),
+             calls ? static_cast<double>(usec) / static_cast<double>(calls) : 0.0,
+             static_cast<unsigned long long>(c.rejected.value()),
+             static_cast<unsigned long long>(c.failed.value()));
+    b.Line("cmdstat_" + c.name, buf);
+  };
+  for (const auto& c : table.all()) {
+    line(*c);
+    for (const auto& sub : c->subcommands) line(sub);
+  }
+}
+
 }  // namespace
 
-std::string BuildInfo(ServerContext& server, std::span<const std::string_view> sections) {
+std::string BuildInfo(ServerContext& server, const CommandTable* table,
+                      std::span<const std::string_view> sections) {
   std::set<std::string> wanted;
   bool all = sections.empty();
+  bool everything = false;
   for (auto s : sections) {
     std::string lower = ToLower(s);
     if (lower == "all" || lower == "everything" || lower == "default") all = true;
+    if (lower == "all" || lower == "everything") everything = true;
     wanted.insert(lower);
   }
   ServerStats st = server.stats();
   Builder b;
   int count = 0;
   for (const char* name : kSectionOrder) {
-    if (!all && !wanted.count(name)) continue;
+    const bool asked = wanted.count(name) || (NonDefault(name) ? everything : all);
+    if (!asked || (std::string_view(name) == "commandstats" && table == nullptr)) continue;
     if (count++) b.out.append("\r\n");
     std::string title = name;
     title[0] = static_cast<char>(std::toupper(title[0]));
@@ -228,6 +257,8 @@ std::string BuildInfo(ServerContext& server, std::span<const std::string_view> s
       b.Line("cluster_enabled", "0");
     else if (n == "keyspace")
       Keyspace_(b, server);
+    else if (n == "commandstats")
+      CommandStats(b, *table);
   }
   return b.out;
 }

@@ -10,8 +10,12 @@
 
 namespace tally {
 
+class CommandTable;
+
 // `sections` are INFO's arguments (none: the default sections; "all"/"everything": all).
 // An unknown section contributes nothing, as in Redis.
-std::string BuildInfo(ServerContext& server, std::span<const std::string_view> sections);
+// `table` (may be null) gives the commandstats section.
+std::string BuildInfo(ServerContext& server, const CommandTable* table,
+                      std::span<const std::string_view> sections);
 
 }  // namespace tally

@@ -304,7 +304,38 @@ def test_maxclients():
                 s.close()
 
 
+def commandstats(port):
+    """INFO commandstats as {command: (calls, rejected_calls, failed_calls)} (usec varies)."""
+    reply, _ = exchange(port, encode("INFO", "commandstats"))
+    stats = {}
+    for line in reply.decode().split("\r\n"):
+        if line.startswith("cmdstat_"):
+            name, fields = line[len("cmdstat_"):].split(":", 1)
+            kv = dict(f.split("=") for f in fields.split(","))
+            assert set(kv) == {"calls", "usec", "usec_per_call", "rejected_calls", "failed_calls"}
+            stats[name] = (int(kv["calls"]), int(kv["rejected_calls"]), int(kv["failed_calls"]))
+    return stats
+
+
+def test_info_commandstats():
+    # The same commands to both; the counts per command (calls, rejected, failed) must agree.
+    seq = [("SET", "a", "1"), ("INCR", "a"), ("INCR", "a"), ("SET", "s", "x"), ("INCR", "s"),
+           ("INCRBY", "a"), ("GET", "a"), ("MGET", "a", "s"), ("CONFIG", "GET", "port"),
+           ("DEL", "s"), ("INCRBYFLOAT", "a", "x")]
+    with RedisServer() as r, Tallyd() as t:
+        for port in (r.port, t.port):
+            exchange(port, b"".join(encode(*cmd) for cmd in seq), marker=False, timeout=1)
+        want, got = commandstats(r.port), commandstats(t.port)
+        assert got == want, (want, got)
+        assert got["incr"] == (3, 0, 1) and got["incrby"] == (0, 1, 0)
+        reply, _ = exchange(t.port, encode("INFO"))
+        assert b"cmdstat_" not in reply  # not a default section, as in Redis
+        reply, _ = exchange(t.port, encode("INFO", "all"))
+        assert b"# Commandstats" in reply
+
+
 if __name__ == "__main__":
     run_tests([test_command_sequences, test_scan_and_keys_return_the_same_keys,
                test_raw_protocol_cases, test_fragmented_pipeline,
-               test_requirepass_and_unauthenticated_limits, test_maxclients])
+               test_requirepass_and_unauthenticated_limits, test_maxclients,
+               test_info_commandstats])

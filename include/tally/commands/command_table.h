@@ -66,7 +66,7 @@ struct StatCounter {
     n = o.n.load();
     return *this;
   }
-  void Add() { n.fetch_add(1, std::memory_order_relaxed); }
+  void Add(uint64_t k = 1) { n.fetch_add(k, std::memory_order_relaxed); }
   uint64_t value() const { return n.load(std::memory_order_relaxed); }
 };
 
@@ -80,9 +80,10 @@ struct CommandSpec {
   const char* since = "1.0.0";
   CommandHandler handler = nullptr;
   std::vector<CommandSpec> subcommands;  // for containers such as CONFIG and CLIENT
-  // Executions (queued in MULTI not counted until EXEC runs them) and those that replied with
-  // an error, for /metrics.
-  mutable StatCounter calls, failed;
+  // Executions (queued in MULTI not counted until EXEC runs them), those that replied with an
+  // error, those refused before running (arity, NOAUTH) and the microseconds spent running:
+  // INFO commandstats and /metrics.
+  mutable StatCounter calls, failed, rejected, usec;
 };
 
 // Key positions as COMMAND INFO reports them ({0, 0, 0}: the command takes no key).
