@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "tally/protocol/errors.h"
+#include "tally/util/config.h"
 #include "tally/util/strings.h"
 
 namespace tally {
@@ -47,6 +48,11 @@ void ReplyArityError(ReplyWriter& reply, std::string_view full_name) {
   msg += full_name;
   msg += "' command";
   reply.Error(msg);
+}
+
+void ReplyHelp(ReplyWriter& reply, std::span<const char* const> lines) {
+  reply.ArrayHeader(lines.size());
+  for (const char* l : lines) reply.SimpleString(l);
 }
 
 void ReplyError(ReplyWriter& reply, const Status& status) {
@@ -177,12 +183,36 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
   const size_t before = ctx.reply.buffer()->size();
   const auto start = std::chrono::steady_clock::now();
   spec->handler(ctx);
-  spec->usec.Add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                           std::chrono::steady_clock::now() - start)
-                                           .count()));
+  const int64_t usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+  spec->usec.Add(static_cast<uint64_t>(usec));
   spec->calls.Add();
+  MaybeLogSlow(ctx, *spec, usec);
   const std::string& out = *ctx.reply.buffer();
   if (out.size() > before && out[before] == '-') spec->failed.Add();
+}
+
+void CommandTable::MaybeLogSlow(const CommandContext& ctx, const CommandSpec& spec,
+                                int64_t usec) const {
+  const int64_t threshold = ctx.server.config().Int(Opt::kSlowlogLogSlowerThan);
+  if (threshold < 0 || usec < threshold || (spec.flags & kCmdSkipSlowlog)) return;
+  std::string name;
+  {
+    MutexLock l(&ctx.session.mu);
+    name = ctx.session.name;
+  }
+  // As Redis 7 does, passwords never reach the slow log.
+  std::vector<std::string_view> args(ctx.args.begin(), ctx.args.end());
+  const bool auth = spec.name == "auth";
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (auth || (spec.name == "hello" && i >= 2 && EqualsIgnoreCase(args[i - 1], "auth")))
+      args[i] = "(redacted)";
+    if (spec.name == "hello" && i >= 3 && EqualsIgnoreCase(args[i - 2], "auth"))
+      args[i] = "(redacted)";
+  }
+  slowlog_.Add(args, usec, ctx.session.addr, std::move(name),
+               static_cast<size_t>(ctx.server.config().Int(Opt::kSlowlogMaxLen)));
 }
 
 std::unique_ptr<CommandTable> BuildCommandTable() {
@@ -194,6 +224,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterExpireCommands(table.get());
   RegisterTransactionCommands(table.get());
   RegisterScanCommands(table.get());
+  RegisterSlowlogCommands(table.get());
   return table;
 }
 

@@ -201,8 +201,7 @@ void ClientHelpCommand(CommandContext& ctx) {
                                  "    Assign the name <name> to the current connection.",
                                  "HELP",
                                  "    Print this help."};
-  ctx.reply.ArrayHeader(std::size(kLines));
-  for (const char* l : kLines) ctx.reply.SimpleString(l);
+  ReplyHelp(ctx.reply, kLines);
 }
 
 CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler handler,

@@ -46,7 +46,15 @@ void ConfigSetCommand(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-void ConfigResetStatCommand(CommandContext& ctx) { ctx.reply.Ok(); }
+void ConfigResetStatCommand(CommandContext& ctx) {
+  // INFO commandstats starts over (the RESETSTAT itself is then counted, as in Redis).
+  for (const auto& c : ctx.table->all()) {
+    c->calls = c->failed = c->rejected = c->usec = StatCounter();
+    for (const auto& sub : c->subcommands)
+      sub.calls = sub.failed = sub.rejected = sub.usec = StatCounter();
+  }
+  ctx.reply.Ok();
+}
 
 void ConfigRewriteCommand(CommandContext& ctx) {
   ctx.reply.Error("CONFIG REWRITE is not supported by Tally; edit the config file instead");
@@ -63,8 +71,7 @@ void ConfigHelpCommand(CommandContext& ctx) {
       "    Reset statistics reported by the INFO command.",
       "HELP",
       "    Print this help."};
-  ctx.reply.ArrayHeader(std::size(kLines));
-  for (const char* l : kLines) ctx.reply.SimpleString(l);
+  ReplyHelp(ctx.reply, kLines);
 }
 
 void ReplyCommandInfo(ReplyWriter& r, const CommandSpec& c) {

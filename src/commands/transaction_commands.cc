@@ -89,7 +89,7 @@ void ResetTransaction(Session& session, Keyspace& keyspace) { Discard(session, k
 void RegisterTransactionCommands(CommandTable* t) {
   t->Register(Cmd("multi", 1, kCmdNoHttp | kCmdNoQueue, MultiCommand,
                   "Mark the start of a transaction block", "1.2.0"));
-  t->Register(Cmd("exec", 1, kCmdNoHttp | kCmdNoQueue, ExecCommand,
+  t->Register(Cmd("exec", 1, kCmdNoHttp | kCmdNoQueue | kCmdSkipSlowlog, ExecCommand,
                   "Execute all commands issued after MULTI", "1.2.0"));
   t->Register(Cmd("discard", 1, kCmdNoHttp | kCmdNoQueue, DiscardCommand,
                   "Discard all commands issued after MULTI", "2.0.0"));

@@ -113,6 +113,15 @@ const std::vector<OptionSpec>& Specs() {
        true},
       {Opt::kHttpRequestTimeout, "http-request-timeout", Kind::kInt, "10", 1, 3600, {}, true},
       {Opt::kHttpIdleTimeout, "http-idle-timeout", Kind::kInt, "120", 1, 86400, {}, true},
+      {Opt::kSlowlogLogSlowerThan,
+       "slowlog-log-slower-than",
+       Kind::kInt,
+       "10000",
+       INT64_MIN,
+       INT64_MAX,
+       {},
+       true},
+      {Opt::kSlowlogMaxLen, "slowlog-max-len", Kind::kInt, "128", 0, INT64_MAX, {}, true},
   };
   return specs;
 }

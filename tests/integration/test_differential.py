@@ -328,14 +328,43 @@ def test_info_commandstats():
         want, got = commandstats(r.port), commandstats(t.port)
         assert got == want, (want, got)
         assert got["incr"] == (3, 0, 1) and got["incrby"] == (0, 1, 0)
+        for port in (r.port, t.port):
+            exchange(port, encode("CONFIG", "RESETSTAT"))
+        want, got = commandstats(r.port), commandstats(t.port)
+        assert got == want == {"config|resetstat": (1, 0, 0), "echo": (1, 0, 0)}, (want, got)
         reply, _ = exchange(t.port, encode("INFO"))
         assert b"cmdstat_" not in reply  # not a default section, as in Redis
         reply, _ = exchange(t.port, encode("INFO", "all"))
         assert b"# Commandstats" in reply
 
 
+def test_slowlog():
+    # With slowlog-log-slower-than 0 every command is logged: ids, arguments (truncated as
+    # Redis truncates them), client names and the replies to bad counts must agree.
+    import redis
+    extra = ["--slowlog-log-slower-than", "0", "--slowlog-max-len", "5"]
+    seq = [("SET", "a", "1"), ("CLIENT", "SETNAME", "me"), ("GET", "x" * 200),
+           tuple(["MGET"] + [f"k{i}" for i in range(40)]), ("AUTH", "secret"),
+           ("MULTI",), ("INCR", "a"), ("EXEC",), ("SLOWLOG", "LEN")]
+    with RedisServer(extra=extra) as r, Tallyd(extra=extra) as t:
+        logs = []
+        for port in (r.port, t.port):
+            exchange(port, b"".join(encode(*cmd) for cmd in seq), marker=False, timeout=1)
+            c = redis.Redis(port=port)
+            c.response_callbacks.pop("SLOWLOG GET", None)  # the raw entries, client name too
+            entries = c.execute_command("SLOWLOG", "GET", "-1")
+            logs.append([(e[0], e[3], e[5]) for e in entries])  # id, arguments, client name
+            bad, _ = exchange(port, encode("SLOWLOG", "GET", "-2") + encode("SLOWLOG", "GET", "x"))
+            logs.append(bad)
+            logs.append(c.slowlog_len())
+            assert c.slowlog_reset()
+            logs.append(c.slowlog_len())  # the RESET itself is logged after it ran
+        assert logs[:4] == logs[4:], logs
+        assert len(logs[0]) == 5 and logs[0][0][1] == [b"SLOWLOG", b"LEN"], logs[0]
+
+
 if __name__ == "__main__":
     run_tests([test_command_sequences, test_scan_and_keys_return_the_same_keys,
                test_raw_protocol_cases, test_fragmented_pipeline,
                test_requirepass_and_unauthenticated_limits, test_maxclients,
-               test_info_commandstats])
+               test_info_commandstats, test_slowlog])

@@ -323,3 +323,33 @@ TEST_F(CommandsTest, CountersSurviveRestart) {
 
 }  // namespace
 }  // namespace tally
+
+namespace tally {
+namespace {
+
+TEST(SlowLogTest, KeepsNewestFirstTruncatesAndBounds) {
+  SlowLog log;
+  std::vector<std::string> many;
+  for (int i = 0; i < 40; ++i) many.push_back("a" + std::to_string(i));
+  std::vector<std::string_view> args(many.begin(), many.end());
+  log.Add(args, 5, "1.2.3.4:5", "n", 3);
+  const std::string big(300, 'x');
+  std::vector<std::string_view> two = {"GET", big};
+  log.Add(two, 7, "1.2.3.4:5", "", 3);
+  auto all = log.Get(-1);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, 1u);
+  EXPECT_EQ(all[0].args[1], std::string(128, 'x') + "... (172 more bytes)");
+  EXPECT_EQ(all[1].args.size(), 32u);
+  EXPECT_EQ(all[1].args[31], "... (9 more arguments)");
+  EXPECT_EQ(all[1].client_name, "n");
+  for (int i = 0; i < 5; ++i) log.Add(two, 1, "", "", 3);
+  EXPECT_EQ(log.Len(), 3u);
+  EXPECT_EQ(log.Get(2).size(), 2u);
+  EXPECT_EQ(log.Get(2)[0].id, 6u);
+  log.Reset();
+  EXPECT_EQ(log.Len(), 0u);
+}
+
+}  // namespace
+}  // namespace tally

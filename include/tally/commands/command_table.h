@@ -19,6 +19,7 @@
 
 #include "tally/commands/server_context.h"
 #include "tally/commands/session.h"
+#include "tally/commands/slowlog.h"
 #include "tally/protocol/reply_writer.h"
 #include "tally/storage/types.h"
 
@@ -55,6 +56,7 @@ enum CommandFlag : uint32_t {
   // Tally's own: it lives on per-connection state (a transaction, the selected database, the
   // protocol), which an HTTP request does not have; POST /v1/command refuses it.
   kCmdNoHttp = 1 << 9,
+  kCmdSkipSlowlog = 1 << 10,  // never in the slow log (EXEC: its commands are, one by one)
 };
 
 // A relaxed atomic counter that copies (specs are built by value before the table holds them).
@@ -108,9 +110,16 @@ class CommandTable {
   // subcommand, arity and NOAUTH errors as Redis words them; then the handler.
   void Dispatch(CommandContext& ctx) const;
 
+  // The slow log Dispatch feeds (slowlog-log-slower-than, slowlog-max-len).
+  SlowLog& slowlog() const { return slowlog_; }
+
  private:
+  // Adds the command just run to the slow log if it took long enough.
+  void MaybeLogSlow(const CommandContext& ctx, const CommandSpec& spec, int64_t usec) const;
+
   std::vector<std::unique_ptr<CommandSpec>> commands_;
   std::unordered_map<std::string, const CommandSpec*> by_name_;
+  mutable SlowLog slowlog_;
 };
 
 // The families (each in its own file).
@@ -121,6 +130,7 @@ void RegisterServerCommands(CommandTable* table);
 void RegisterExpireCommands(CommandTable* table);
 void RegisterTransactionCommands(CommandTable* table);
 void RegisterScanCommands(CommandTable* table);
+void RegisterSlowlogCommands(CommandTable* table);
 
 // Drops a connection's transaction state and WATCHes (on disconnect).
 void ResetTransaction(Session& session, Keyspace& keyspace);
@@ -130,6 +140,8 @@ std::unique_ptr<CommandTable> BuildCommandTable();
 
 // Replies with the Redis error for a failed keyspace call.
 void ReplyError(ReplyWriter& reply, const Status& status);
+// A HELP subcommand's reply: the lines as simple strings.
+void ReplyHelp(ReplyWriter& reply, std::span<const char* const> lines);
 // "wrong number of arguments for '<name>' command".
 void ReplyArityError(ReplyWriter& reply, std::string_view full_name);
 

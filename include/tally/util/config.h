@@ -48,6 +48,8 @@ enum class Opt : int {
   kHttpMaxBodyBytes,         // Default: 1mb
   kHttpRequestTimeout,       // Default: 10 (seconds from a request's first byte to its last)
   kHttpIdleTimeout,          // Default: 120 (seconds a keep-alive connection may sit idle)
+  kSlowlogLogSlowerThan,     // Default: 10000 (µs; negative: off, 0: every command)
+  kSlowlogMaxLen,            // Default: 128
   kCount
 };
 
