@@ -1,12 +1,11 @@
 #include "http_api.h"
 
 #include <algorithm>
-#include <charconv>
-#include <map>
 
 #include "resp_json.h"
 #include "tally/protocol/errors.h"
 #include "tally/util/config.h"
+#include "tally/util/numbers.h"
 
 namespace tally {
 namespace {
@@ -43,6 +42,20 @@ std::optional<std::string> PercentDecode(std::string_view s, bool plus_is_space)
     } else {
       out.push_back(plus_is_space && s[i] == '+' ? ' ' : s[i]);
     }
+  }
+  return out;
+}
+
+std::optional<QueryParams> ParseQuery(std::string_view query) {
+  QueryParams out;
+  while (!query.empty()) {
+    std::string_view pair = query.substr(0, query.find('&'));
+    query.remove_prefix(std::min(query.size(), pair.size() + 1));
+    const size_t eq = pair.find('=');
+    auto name = PercentDecode(pair.substr(0, eq), true);
+    auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!name || !value) return std::nullopt;
+    out.emplace_back(std::move(*name), std::move(*value));
   }
   return out;
 }
@@ -129,27 +142,28 @@ Lsn HttpApi::Handle(const HttpRequest& request, HttpResponse* response) {
     return 0;
   }
   if (!Authorized(request, response)) return 0;
-  int db = 0;
-  if (q != std::string_view::npos) {
-    for (std::string_view rest = target.substr(q + 1); !rest.empty();) {
-      std::string_view pair = rest.substr(0, rest.find('&'));
-      rest.remove_prefix(std::min(rest.size(), pair.size() + 1));
-      if (pair.substr(0, 3) != "db=") continue;
-      std::string_view v = pair.substr(3);
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), db);
-      if (ec != std::errc() || p != v.data() + v.size() || db < 0 ||
-          db >= server_.keyspace().databases()) {
-        response->status = 400;
-        response->body = ErrorBody(herr::kBadRequest, herr::kBadDb);
-        return 0;
-      }
-    }
+  auto query = ParseQuery(q == std::string_view::npos ? "" : target.substr(q + 1));
+  if (!query) {
+    response->status = 400;
+    response->body = ErrorBody(herr::kBadRequest, herr::kBadPercent);
+    return 0;
   }
-  return Route(request, path, db, response);
+  int db = 0;
+  for (const auto& [name, value] : *query) {
+    if (name != "db") continue;
+    auto n = ParseInt64(value);
+    if (!n || *n < 0 || *n >= server_.keyspace().databases()) {
+      response->status = 400;
+      response->body = ErrorBody(herr::kBadRequest, herr::kBadDb);
+      return 0;
+    }
+    db = static_cast<int>(*n);
+  }
+  return Route(request, path, *query, db, response);
 }
 
-Lsn HttpApi::Route(const HttpRequest& request, std::string_view path, int db,
-                   HttpResponse* response) {
+Lsn HttpApi::Route(const HttpRequest& request, std::string_view path, const QueryParams& query,
+                   int db, HttpResponse* response) {
   const std::string& m = request.method;
   auto method_not_allowed = [&](const char* allow) {
     response->status = 405;
@@ -171,7 +185,7 @@ Lsn HttpApi::Route(const HttpRequest& request, std::string_view path, int db,
   if (path == "/v1/command")
     return m == "POST" ? Command(request, db, response) : method_not_allowed("POST");
   if (path == "/v1/counters")
-    return m == "GET" ? ListCounters(request, db, response) : method_not_allowed("GET");
+    return m == "GET" ? ListCounters(query, db, response) : method_not_allowed("GET");
   constexpr std::string_view kPrefix = "/v1/counters/";
   if (path.substr(0, kPrefix.size()) == kPrefix) {
     std::string_view rest = path.substr(kPrefix.size());

@@ -25,6 +25,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "http_request.h"
 #include "resp_json.h"
@@ -33,6 +35,9 @@
 #include "tally/storage/types.h"
 
 namespace tally {
+
+// A query string's name=value pairs, in order.
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 class HttpApi {
  public:
@@ -52,13 +57,14 @@ class HttpApi {
     Lsn lsn = 0;
   };
   Reply Run(std::span<const std::string_view> args, int db);
-  Lsn Route(const HttpRequest& request, std::string_view path, int db, HttpResponse* response);
+  Lsn Route(const HttpRequest& request, std::string_view path, const QueryParams& query, int db,
+            HttpResponse* response);
   Lsn GetCounter(std::string_view key, int db, HttpResponse* response);
   Lsn IncrCounter(const HttpRequest& request, std::string_view key, bool decr, int db,
                   HttpResponse* response);
   Lsn PutCounter(const HttpRequest& request, std::string_view key, int db, HttpResponse* response);
   Lsn DeleteCounter(std::string_view key, int db, HttpResponse* response);
-  Lsn ListCounters(const HttpRequest& request, int db, HttpResponse* response);
+  Lsn ListCounters(const QueryParams& query, int db, HttpResponse* response);
   Lsn Command(const HttpRequest& request, int db, HttpResponse* response);
   void Health(bool ready, HttpResponse* response);
   // Checks the Authorization header against requirepass; fills a 401 if it fails.
@@ -73,6 +79,10 @@ class HttpApi {
 // number, 422 overflow, 401/403 auth, 503 a failed log, else 400), and the error response.
 int HttpStatusForError(const JsonReply& r);
 void SetHttpError(const JsonReply& r, HttpResponse* response);
+
+// Splits a query string (after '?') into pairs, percent-decoded with '+' as a space; nullopt
+// if an escape is malformed.
+std::optional<QueryParams> ParseQuery(std::string_view query);
 
 // Decodes %XX escapes (and '+' as a space if `plus_is_space`); nullopt if malformed.
 std::optional<std::string> PercentDecode(std::string_view s, bool plus_is_space);

@@ -22,12 +22,6 @@ namespace {
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-std::string Endpoint(const asio::ip::tcp::endpoint& ep) {
-  std::string addr = ep.address().to_string();
-  if (ep.address().is_v6()) addr = "[" + addr + "]";
-  return addr + ":" + std::to_string(ep.port());
-}
-
 }  // namespace
 
 HttpConnection::HttpConnection(asio::ip::tcp::socket socket, Server& server, HttpApi& api,
@@ -39,17 +33,8 @@ HttpConnection::HttpConnection(asio::ip::tcp::socket socket, Server& server, Htt
       acks_(std::move(acks)),
       parser_(static_cast<size_t>(server.config().Int(Opt::kHttpMaxHeaderBytes)),
               static_cast<size_t>(server.config().Int(Opt::kHttpMaxBodyBytes))) {
-  std::error_code ec;
-  session_.id = id;
-  auto remote = socket_.remote_endpoint(ec);
-  if (!ec) session_.addr = Endpoint(remote);
-  auto local = socket_.local_endpoint(ec);
-  if (!ec) session_.laddr = Endpoint(local);
-  session_.fd = socket_.native_handle();
-  session_.created_ms = NowMs();
-  session_.last_interaction_ms = session_.created_ms;
+  InitSession(socket_, id, &session_);
   session_.last_command.store("http");
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
 void HttpConnection::Stop() {
@@ -89,9 +74,7 @@ bool HttpConnection::ProcessInput() {
 void HttpConnection::Answer() {
   const bool keep_alive = parser_.keep_alive();
   HttpResponse response;
-  HttpRequest request = parser_.request();
-  request.peer = session_.addr;
-  Lsn lsn = api_.Handle(request, &response);
+  Lsn lsn = api_.Handle(parser_.request(), &response);
   server_.CountCommand();
   if (lsn > barrier_) barrier_ = lsn;
   close_ = !keep_alive || server_.stopping();

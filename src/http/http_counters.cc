@@ -1,5 +1,4 @@
 // The counter endpoints of the HTTP API: each is one or two Redis commands.
-#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -155,23 +154,14 @@ Lsn HttpApi::DeleteCounter(std::string_view key, int db, HttpResponse* response)
   return r.lsn;
 }
 
-Lsn HttpApi::ListCounters(const HttpRequest& request, int db, HttpResponse* response) {
+Lsn HttpApi::ListCounters(const QueryParams& query, int db, HttpResponse* response) {
   std::string prefix, cursor = "0";
   int limit = 100;
-  std::string_view target = request.target;
-  const size_t q = target.find('?');
-  for (std::string_view rest = q == std::string_view::npos ? "" : target.substr(q + 1);
-       !rest.empty();) {
-    std::string_view pair = rest.substr(0, rest.find('&'));
-    rest.remove_prefix(std::min(rest.size(), pair.size() + 1));
-    const size_t eq = pair.find('=');
-    auto name = PercentDecode(pair.substr(0, eq), true);
-    auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-    if (!name || !value) return Bad(response, herr::kBadPercent);
-    if (*name == "prefix") prefix = *value;
-    if (*name == "cursor") cursor = *value;
-    if (*name == "limit") {
-      auto n = ParseInt64(*value);
+  for (const auto& [name, value] : query) {
+    if (name == "prefix") prefix = value;
+    if (name == "cursor") cursor = value;
+    if (name == "limit") {
+      auto n = ParseInt64(value);
       if (!n || *n < 1 || *n > 1000) return Bad(response, herr::kBadLimit);
       limit = static_cast<int>(*n);
     }

@@ -14,7 +14,6 @@ struct HttpRequest {
   std::string target;  // as sent: path and query, still percent-encoded
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
-  std::string peer;  // "ip:port" of the client
 
   // The first header named `name` (lower case), or "".
   std::string_view Header(std::string_view name) const {

@@ -22,28 +22,13 @@ constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kFlushThreshold = 64 * 1024;
 constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-std::string Endpoint(const asio::ip::tcp::endpoint& ep) {
-  std::string addr = ep.address().to_string();
-  if (ep.address().is_v6()) addr = "[" + addr + "]";
-  return addr + ":" + std::to_string(ep.port());
-}
-
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, Server& server,
                        std::shared_ptr<AckWaiters> acks, uint64_t id)
     : socket_(std::move(socket)), server_(server), acks_(std::move(acks)), writer_(&out_) {
-  std::error_code ec;
-  session_.id = id;
-  auto remote = socket_.remote_endpoint(ec);
-  if (!ec) session_.addr = Endpoint(remote);
-  auto local = socket_.local_endpoint(ec);
-  if (!ec) session_.laddr = Endpoint(local);
-  session_.fd = socket_.native_handle();
-  session_.created_ms = NowMs();
-  session_.last_interaction_ms = session_.created_ms;
+  InitSession(socket_, id, &session_);
   session_.authenticated = server_.config().Str(Opt::kRequirepass).empty();
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   parser_.set_max_bulk_len(server_.config().Int(Opt::kProtoMaxBulkLen));
 }
 

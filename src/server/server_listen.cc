@@ -90,15 +90,14 @@ void Server::StartAccepting(Listener* l) {
       }
       if (static_cast<int64_t>(connected) >= config_->Int(Opt::kMaxclients)) {
         rejected_connections_.fetch_add(1, std::memory_order_relaxed);
-        std::string refusal =
-            l->http ? "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                      "Connection: close\r\nContent-Length: " +
-                          std::to_string(
-                              HttpApi::ErrorBody(errors::http::kUnavailable, errors::kMaxClients)
-                                  .size()) +
-                          "\r\n\r\n" +
-                          HttpApi::ErrorBody(errors::http::kUnavailable, errors::kMaxClients)
-                    : "-ERR max number of clients reached\r\n";
+        std::string refusal = "-ERR " + std::string(errors::kMaxClients) + "\r\n";
+        if (l->http) {
+          HttpResponse busy;
+          busy.status = 503;
+          busy.body = HttpApi::ErrorBody(errors::http::kUnavailable, errors::kMaxClients);
+          refusal.clear();
+          AppendHttpResponse(busy, /*close=*/true, &refusal);
+        }
         std::error_code wec;
         asio::write(socket, asio::buffer(refusal), wec);
         socket.close(wec);
