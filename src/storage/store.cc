@@ -93,8 +93,11 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   if (options.env != nullptr) db_options.env = options.env;
   // Without a WAL, the meta column family (applied LSN, counts) and the data it describes must
-  // reach the disk in the same flush.
-  db_options.atomic_flush = options.disable_wal;
+  // reach the disk in the same flush. With RocksDB's WAL, flushing the column families one by
+  // one could leave the oldest log pinned by the minimum log number computed at an earlier
+  // flush, all memtables empty (seen at Close(): a clean stop left a log to replay), so the
+  // flush is atomic in both modes.
+  db_options.atomic_flush = true;
   // Close() decides whether memtables are flushed (RocksDB would flush them itself when its WAL
   // is off).
   db_options.avoid_flush_during_shutdown = true;
