@@ -2,12 +2,31 @@
 // Usage: tallyd [config-file] [--option value ...]   (command-line options override the file)
 //        tallyd --test-config config-file             (checks it, exits non-zero naming the
 //                                                      bad line)
+//        tallyd --restore BACKUP [config-file] [--dir DIR]   (fills an empty DIR, exits)
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "tally/server/server.h"
+#include "tally/storage/backup.h"
 #include "tally/util/config.h"
+
+namespace {
+
+int Restore(const std::string& backup, const tally::Config& config) {
+  const std::string dir = config.Str(tally::Opt::kDir);
+  auto lsn =
+      tally::RestoreBackup(backup, dir, static_cast<int>(config.Int(tally::Opt::kDatabases)));
+  if (!lsn.ok()) {
+    std::fprintf(stderr, "tallyd: restore failed: %s\n", lsn.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("tallyd: restored %s into %s (LSN %llu); start tallyd with dir %s\n", backup.c_str(),
+              dir.c_str(), static_cast<unsigned long long>(*lsn), dir.c_str());
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -19,6 +38,7 @@ int main(int argc, char** argv) {
     std::printf(
         "Usage: tallyd [config-file] [--option value ...]\n"
         "       tallyd --test-config config-file [--option value ...]\n"
+        "       tallyd --restore BACKUP_DIR [config-file] [--dir DIR]\n"
         "       tallyd -v | --version\n\n"
         "Options (command-line values override the file; conf/tally.conf documents each):\n");
     tally::Config defaults;
@@ -33,6 +53,15 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "tallyd: --test-config needs a config file\n");
       return 1;
     }
+  }
+  std::string restore_from;
+  if (!args.empty() && args[0] == "--restore") {
+    if (args.size() < 2) {
+      std::fprintf(stderr, "tallyd: --restore needs a backup directory\n");
+      return 1;
+    }
+    restore_from = args[1];
+    args.erase(args.begin(), args.begin() + 2);
   }
   tally::Config config;
   std::string config_file;
@@ -54,6 +83,7 @@ int main(int argc, char** argv) {
     std::printf("tallyd: configuration file %s is OK\n", config_file.c_str());
     return 0;
   }
+  if (!restore_from.empty()) return Restore(restore_from, config);
   auto server = tally::Server::Create(&config, config_file, argv[0]);
   if (!server.ok()) {
     std::fprintf(stderr, "tallyd: %s\n", server.status().ToString().c_str());

@@ -225,6 +225,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterTransactionCommands(table.get());
   RegisterScanCommands(table.get());
   RegisterSlowlogCommands(table.get());
+  RegisterPersistenceCommands(table.get());
   return table;
 }
 

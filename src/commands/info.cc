@@ -109,11 +109,22 @@ void Memory(Builder& b, ServerContext& s) {
 
 void Persistence(Builder& b, ServerContext& s) {
   CommitLogStats c = s.commit_log().stats();
+  // The rdb_* fields describe backups (SAVE, BGSAVE) with Redis's meanings; a change is a
+  // log record.
+  BackupState bs = s.backups().state();
+  const int64_t now = NowMs();
   b.Line("loading", "0");
   b.Line("async_loading", "0");
-  b.Line("rdb_changes_since_last_save", "0");
-  b.Line("rdb_bgsave_in_progress", "0");
-  b.Line("rdb_last_bgsave_status", "ok");
+  b.Line("rdb_changes_since_last_save",
+         c.last_lsn > bs.last_save_lsn ? c.last_lsn - bs.last_save_lsn : 0);
+  b.Line("rdb_bgsave_in_progress", bs.in_progress ? 1 : 0);
+  b.Line("rdb_last_save_time", bs.last_save_ms / 1000);
+  b.Line("rdb_last_bgsave_status", bs.last_ok ? "ok" : "err");
+  b.Line("rdb_last_bgsave_time_sec",
+         bs.last_duration_ms < 0 ? int64_t{-1} : (bs.last_duration_ms + 500) / 1000);
+  b.Line("rdb_current_bgsave_time_sec",
+         bs.in_progress ? (now - bs.current_start_ms) / 1000 : int64_t{-1});
+  b.Line("rdb_saves", bs.saves);
   b.Line("aof_enabled", "1");
   b.Line("aof_rewrite_in_progress", "0");
   b.Line("aof_rewrite_scheduled", "0");
@@ -140,6 +151,8 @@ void Persistence(Builder& b, ServerContext& s) {
     b.Line("tally_log_bytes", a.log.bytes);
     b.Line("tally_log_purged_segments", a.log.purged_segments);
   }
+  b.Line("tally_last_backup", bs.last_path);
+  b.Line("tally_last_backup_error", bs.last_error);
 }
 
 void Stats(Builder& b, ServerContext& s, const ServerStats& st) {

@@ -113,6 +113,8 @@ Status Server::Open() {
                            engine.status().ToString() + advice);
   }
   engine_ = std::move(*engine);
+  backups_ = std::make_unique<Backups>(engine_->store(), engine_->commit_log(), start_time_ms_,
+                                       engine_->commit_log()->last_lsn());
   commands_ = BuildCommandTable();
   engine_->commit_log()->set_commit_delay_for_testing(
       std::chrono::milliseconds(config_->Int(Opt::kDebugCommitDelayMs)));
@@ -274,6 +276,7 @@ Status Server::Run() {
     MutexLock lock(&clients_mu_);
     clients_.clear();
   }
+  backups_->Wait();  // a BGSAVE still running finishes first
   Status close_status = engine_->Close();
   if (!close_status.ok()) spdlog::error("Closing the store: {}", close_status.ToString());
   spdlog::info("tallyd is now ready to exit, bye bye...");

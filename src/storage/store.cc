@@ -5,6 +5,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
@@ -291,6 +292,14 @@ Status Store::CompactAll() {
   o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   TALLY_RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions(), data_cf_)));
   return FromRocks(db_->CompactRange(o, data_cf_, nullptr, nullptr));
+}
+
+Status Store::CreateCheckpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  TALLY_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw)));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // 0: always flush first (with the WAL off, the memtables are in no file).
+  return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0));
 }
 
 Status Store::Close(bool flush) {

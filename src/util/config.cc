@@ -122,6 +122,7 @@ const std::vector<OptionSpec>& Specs() {
        {},
        true},
       {Opt::kSlowlogMaxLen, "slowlog-max-len", Kind::kInt, "128", 0, INT64_MAX, {}, true},
+      {Opt::kBackupDir, "backup-dir", Kind::kString, "", 0, 0, {}, true},
   };
   return specs;
 }

@@ -40,6 +40,9 @@ std::string Status::ToString() const {
     case Code::kNoSuchKey:
       name = "No such key";
       break;
+    case Code::kBusy:
+      name = "Busy";
+      break;
   }
   return message_.empty() ? std::string(name) : std::string(name) + ": " + message_;
 }

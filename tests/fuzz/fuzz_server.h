@@ -18,17 +18,21 @@ class FuzzServer : public ServerContext {
     std::string tmpl = (std::filesystem::temp_directory_path() / "tally-fuzz-XXXXXX").string();
     dir_ = mkdtemp(tmpl.data());
     (void)config_.Set("proto-max-bulk-len", "1mb", false);
+    // SAVE and BGSAVE fail fast (no flush and no directory per run).
+    (void)config_.Set("backup-dir", "/dev/null/no-backups", false);
     StoreOptions so;
     so.path = dir_ + "/db";
     store_ = std::move(*Store::Open(so));
     log_ = std::make_unique<CommitLog>(store_.get(), FsyncPolicy::kNo, 0);
     log_->Start();
     keyspace_ = std::make_unique<Keyspace>(store_.get(), log_.get(), KeyspaceOptions{});
+    backups_ = std::make_unique<Backups>(store_.get(), log_.get(), 0, 0);
     table_ = BuildCommandTable();
   }
   Config& config() override { return config_; }
   Keyspace& keyspace() override { return *keyspace_; }
   CommitLog& commit_log() override { return *log_; }
+  Backups& backups() override { return *backups_; }
   ServerStats stats() override { return {}; }
   void ForEachSession(FunctionRef<void(const Session&)>) override {}
   void RequestShutdown() override {}
@@ -40,6 +44,7 @@ class FuzzServer : public ServerContext {
   std::unique_ptr<Store> store_;
   std::unique_ptr<CommitLog> log_;
   std::unique_ptr<Keyspace> keyspace_;
+  std::unique_ptr<Backups> backups_;
   std::unique_ptr<CommandTable> table_;
 };
 

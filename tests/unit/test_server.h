@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "tally/commands/command_table.h"
+#include "tally/util/clock.h"
 #include "test_util.h"
 
 namespace tally::test {
@@ -30,6 +31,7 @@ class TestServer : public ServerContext {
  public:
   explicit TestServer(const std::string& dir, FsyncPolicy policy = FsyncPolicy::kAlways)
       : dir_(dir), policy_(policy) {
+    EXPECT_OK(config_.Set("dir", dir, false));  // SAVE and BGSAVE write under it
     Open();
   }
   ~TestServer() override { Close(); }
@@ -45,6 +47,7 @@ class TestServer : public ServerContext {
     log_ = std::make_unique<CommitLog>(writer_.get(), policy_, store_->recovered_lsn());
     log_->Start();
     keyspace_ = std::make_unique<Keyspace>(store_.get(), log_.get(), KeyspaceOptions{});
+    backups_ = std::make_unique<Backups>(store_.get(), log_.get(), NowMs(), log_->last_lsn());
     table_ = BuildCommandTable();
     session_ = std::make_unique<Session>();
     session_->authenticated = config_.Str(Opt::kRequirepass).empty();
@@ -52,6 +55,7 @@ class TestServer : public ServerContext {
   // A clean stop (log drained and synced, store closed), as SHUTDOWN does.
   void Close() {
     if (!log_) return;
+    backups_.reset();
     Status st = log_->Stop();
     if (!writer_->fail) EXPECT_OK(st);
     keyspace_.reset();
@@ -85,6 +89,7 @@ class TestServer : public ServerContext {
   Config& config() override { return config_; }
   Keyspace& keyspace() override { return *keyspace_; }
   CommitLog& commit_log() override { return *log_; }
+  Backups& backups() override { return *backups_; }
   ServerStats stats() override { return ServerStats{}; }
   void ForEachSession(FunctionRef<void(const Session&)> fn) override { fn(*session_); }
   void RequestShutdown() override { shutdown_requested = true; }
@@ -98,6 +103,7 @@ class TestServer : public ServerContext {
   std::unique_ptr<FailableWriter> writer_;
   std::unique_ptr<CommitLog> log_;
   std::unique_ptr<Keyspace> keyspace_;
+  std::unique_ptr<Backups> backups_;
   std::unique_ptr<CommandTable> table_;
   std::unique_ptr<Session> session_;
 };

@@ -131,12 +131,16 @@ void RegisterExpireCommands(CommandTable* table);
 void RegisterTransactionCommands(CommandTable* table);
 void RegisterScanCommands(CommandTable* table);
 void RegisterSlowlogCommands(CommandTable* table);
+void RegisterPersistenceCommands(CommandTable* table);
 
 // Drops a connection's transaction state and WATCHes (on disconnect).
 void ResetTransaction(Session& session, Keyspace& keyspace);
 
 // The full table.
 std::unique_ptr<CommandTable> BuildCommandTable();
+
+// Where SAVE and BGSAVE put backups: backup-dir, or <dir>/backups when it is empty.
+std::string BackupRoot(Config& config);
 
 // Replies with the Redis error for a failed keyspace call.
 void ReplyError(ReplyWriter& reply, const Status& status);

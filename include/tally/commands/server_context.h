@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tally/commands/session.h"
+#include "tally/storage/backup.h"
 #include "tally/storage/commit_log.h"
 #include "tally/storage/keyspace.h"
 #include "tally/util/config.h"
@@ -34,6 +35,7 @@ class ServerContext {
   virtual Config& config() = 0;
   virtual Keyspace& keyspace() = 0;
   virtual CommitLog& commit_log() = 0;
+  virtual Backups& backups() = 0;  // SAVE, BGSAVE, LASTSAVE, INFO persistence
   virtual ServerStats stats() = 0;
   // Calls fn for every connected client's session.
   virtual void ForEachSession(FunctionRef<void(const Session&)> fn) = 0;

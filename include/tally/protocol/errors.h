@@ -49,6 +49,9 @@ inline constexpr const char* kClientNameChars =
 inline constexpr const char* kStringTooLong =
     "string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr const char* kMiscPrefix = "-MISCONF ";
+inline constexpr const char* kBgsaveInProgress = "Background save already in progress";
+// Tally's own (Redis replies a bare "-ERR" when a save fails); the reason follows.
+inline constexpr const char* kBackupFailed = "backup failed: ";
 inline constexpr const char* kSlowlogCount = "count should be greater than or equal to -1";
 
 // HTTP API errors (Tally's own; the code goes in {"error": {"code": ...}}, the text in

@@ -52,6 +52,7 @@ class Server : public ServerContext {
   Config& config() override { return *config_; }
   Keyspace& keyspace() override { return *engine_->keyspace(); }
   CommitLog& commit_log() override { return *engine_->commit_log(); }
+  Backups& backups() override { return *backups_; }
   ServerStats stats() override;
   void ForEachSession(FunctionRef<void(const Session&)> fn) override;
   void RequestShutdown() override;
@@ -94,6 +95,7 @@ class Server : public ServerContext {
   int bound_port_ = 0;
 
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Backups> backups_;  // before engine_ goes: it may be taking one
   std::unique_ptr<CommandTable> commands_;
   std::unique_ptr<HttpApi> http_api_;
   int http_port_ = 0;

@@ -67,6 +67,10 @@ class Store : public RecordWriter {
   // Flushes every column family's memtable to files, atomically across them, and waits: what
   // was written is then on disk even with the WAL off.
   Status Flush();
+  // Makes a RocksDB checkpoint in `dir` (which must not exist): the memtables are flushed
+  // (atomically across column families, so the applied LSN and key counts match the data),
+  // then the files are hard-linked (copied across file systems). Writes go on meanwhile.
+  Status CreateCheckpoint(const std::string& dir);
   // Compacts all data (the compaction filter runs). For tests and maintenance.
   Status CompactAll();
   // Flushes and syncs the WAL, flushes the memtables (unless told not to: with the WAL off,

@@ -50,6 +50,7 @@ enum class Opt : int {
   kHttpIdleTimeout,          // Default: 120 (seconds a keep-alive connection may sit idle)
   kSlowlogLogSlowerThan,     // Default: 10000 (µs; negative: off, 0: every command)
   kSlowlogMaxLen,            // Default: 128
+  kBackupDir,                // Default: "" (<dir>/backups): where SAVE and BGSAVE put backups
   kCount
 };
 

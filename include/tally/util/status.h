@@ -28,6 +28,7 @@ class [[nodiscard]] Status {
     kLogFailed,        // the write-ahead log failed earlier; writes are refused
     kShutdown,         // the server is stopping
     kNoSuchKey,        // the key an operation needs does not exist
+    kBusy,             // an operation of this kind is already running
   };
 
   Status() = default;
@@ -45,6 +46,7 @@ class [[nodiscard]] Status {
   static Status LogFailed(std::string msg) { return {Code::kLogFailed, std::move(msg)}; }
   static Status Shutdown() { return {Code::kShutdown, "server is shutting down"}; }
   static Status NoSuchKey() { return {Code::kNoSuchKey, "no such key"}; }
+  static Status Busy(std::string msg) { return {Code::kBusy, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
