@@ -3,13 +3,17 @@
 # configures with CMake, builds with Ninja.
 #   ./build.sh run [--option value ...]   build (Release) and run tallyd with conf/tally.conf
 #   ./build.sh test                       build and run every test (ctest)
+#   ./build.sh package                    build the Debian package (build-package/*.deb)
 #   ./build.sh bench [compare|scale|sustained|micro]  build (Release) and run a benchmark
 #                                         (bench/README.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 
-BUILD_PKGS="cmake ninja-build g++ libasio-dev librocksdb-dev libspdlog-dev libgtest-dev libabsl-dev \
-  libhttp-parser-dev nlohmann-json3-dev"
+BUILD_PKGS="cmake ninja-build g++ pkg-config libasio-dev librocksdb-dev libspdlog-dev libgtest-dev \
+  libabsl-dev libhttp-parser-dev nlohmann-json3-dev libsystemd-dev"
+# CPack's DEB generator computes dependencies with dpkg-shlibdeps (dpkg-dev) and file; the
+# package test checks with lintian and systemd-analyze and installs with systemd-sysusers.
+PACKAGE_PKGS="dpkg-dev file lintian systemd"
 TEST_PKGS="redis-server redis-tools python3-redis python3-hiredis ruby-redis php-cli php-redis \
   libredis-perl prometheus-redis-exporter pkg-config golang-go golang-github-gomodule-redigo-dev \
   libhiredis-dev php-predis libredis-fast-perl python3-aioredis lua5.1 lua-redis util-linux \
@@ -34,6 +38,18 @@ build() {  # build <dir> <build type> <tests ON|OFF> [cmake args...]
   cmake --build "$dir" -j "$(nproc)"
 }
 
+package() {  # the Debian package, built with Debian's hardening flags, into build-package/
+  install_packages $BUILD_PKGS $PACKAGE_PKGS
+  local flags
+  flags="$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CXXFLAGS) \
+    $(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS)"
+  rm -f build-package/*.deb
+  build build-package Release OFF -DCMAKE_CXX_FLAGS="$flags" \
+    -DCMAKE_EXE_LINKER_FLAGS="$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get LDFLAGS)"
+  (cd build-package && cpack >/dev/null)
+  ls build-package/*.deb
+}
+
 cmd="${1:-}"
 shift || true
 case "$cmd" in
@@ -54,7 +70,12 @@ case "$cmd" in
     CC=clang CXX=clang++ build build-fuzz RelWithDebInfo OFF -DTALLY_FUZZ=ON -DTALLY_SANITIZE=ON \
       -DTALLY_FUZZ_SECONDS="${TALLY_FUZZ_SECONDS:-60}"
     ctest --test-dir build-fuzz --output-on-failure -j "$(nproc)" -L fuzz
+    # The Debian package, for tests/integration/test_package.py.
+    package
     ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
+    ;;
+  package)
+    package
     ;;
   bench)
     # ./build.sh bench [compare|scale|sustained|http|micro] [args]: bench/compare.py (default),
@@ -74,7 +95,7 @@ case "$cmd" in
     esac
     ;;
   *)
-    echo "usage: $0 run|test|bench" >&2
+    echo "usage: $0 run|test|package|bench" >&2
     exit 2
     ;;
 esac

@@ -2,6 +2,7 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
@@ -173,6 +174,14 @@ void Server::Housekeeping() {
   });
 }
 
+void Server::NotifySupervisor(const char* state) {
+  const std::string mode = config_->Get("supervised").front().second;
+  // Upstart's "expect stop": the server stops itself once ready, as Redis does.
+  if (mode == "upstart" && std::string_view(state).starts_with("READY")) raise(SIGSTOP);
+  if (mode != "systemd" && !(mode == "auto" && getenv("NOTIFY_SOCKET") != nullptr)) return;
+  if (sd_notify(0, state) < 0) spdlog::warn("sd_notify failed; is NOTIFY_SOCKET right?");
+}
+
 void Server::RunExpirer() {
   constexpr size_t kKeysPerCycle = 1000;
   while (!stopping()) {
@@ -249,11 +258,13 @@ Status Server::Run() {
       "tallyd {} ready: port {}, http-port {}, bind {}, data dir {}, appendfsync {}, io-threads {}",
       TALLY_VERSION, bound_port_, http_port_, config_->Str(Opt::kBind), config_->Str(Opt::kDir),
       FsyncPolicyName(engine_->commit_log()->policy()), io_.size());
+  NotifySupervisor("READY=1\nSTATUS=Ready to accept connections");
   {
     MutexLock lock(&stop_mu_);
     while (!stopping()) stop_cv_.Wait();
   }
   spdlog::info("Shutting down: no new connections; finishing in-flight commands");
+  NotifySupervisor("STOPPING=1\nSTATUS=Committing and closing the store");
   asio::post(*io_[0], [this] {
     std::error_code ec;
     for (auto& l : listeners_) {

@@ -123,6 +123,13 @@ const std::vector<OptionSpec>& Specs() {
        true},
       {Opt::kSlowlogMaxLen, "slowlog-max-len", Kind::kInt, "128", 0, INT64_MAX, {}, true},
       {Opt::kBackupDir, "backup-dir", Kind::kString, "", 0, 0, {}, true},
+      {Opt::kSupervised,
+       "supervised",
+       Kind::kEnum,
+       "no",
+       0,
+       0,
+       {"no", "upstart", "systemd", "auto"}},
   };
   return specs;
 }

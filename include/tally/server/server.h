@@ -86,6 +86,9 @@ class Server : public ServerContext {
   // SIGINT/SIGTERM: graceful shutdown; SIGHUP: reopen the log file. Re-arms itself.
   void WaitSignals();
   void RunExpirer();
+  // With `supervised systemd` (or auto and $NOTIFY_SOCKET set), tells systemd `state`; with
+  // upstart, stops itself (SIGSTOP) when ready.
+  void NotifySupervisor(const char* state);
 
   Config* const config_;
   const std::string config_file_;

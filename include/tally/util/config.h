@@ -51,6 +51,7 @@ enum class Opt : int {
   kSlowlogLogSlowerThan,     // Default: 10000 (µs; negative: off, 0: every command)
   kSlowlogMaxLen,            // Default: 128
   kBackupDir,                // Default: "" (<dir>/backups): where SAVE and BGSAVE put backups
+  kSupervised,               // Default: no (no | systemd | auto): sd_notify READY=1/STOPPING=1
   kCount
 };
 
