@@ -3,10 +3,12 @@
 //        tallyd --test-config config-file             (checks it, exits non-zero naming the
 //                                                      bad line)
 //        tallyd --restore BACKUP [config-file] [--dir DIR]   (fills an empty DIR, exits)
+//        tallyd --import-rdb dump.rdb [config-file] [--dir DIR]  (loads it into an empty DIR)
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "tally/rdb/rdb_import.h"
 #include "tally/server/server.h"
 #include "tally/storage/backup.h"
 #include "tally/util/config.h"
@@ -26,6 +28,19 @@ int Restore(const std::string& backup, const tally::Config& config) {
   return 0;
 }
 
+int Import(const std::string& rdb, const tally::Config& config) {
+  auto report = tally::ImportRdb(rdb, config);
+  if (!report.ok()) {
+    std::fprintf(stderr, "tallyd: import of %s failed: %s\n", rdb.c_str(),
+                 report.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("tallyd: imported %s into %s (LSN %llu)\n%s", rdb.c_str(),
+              config.Str(tally::Opt::kDir).c_str(), static_cast<unsigned long long>(report->lsn),
+              tally::FormatReport(*report).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -39,6 +54,7 @@ int main(int argc, char** argv) {
         "Usage: tallyd [config-file] [--option value ...]\n"
         "       tallyd --test-config config-file [--option value ...]\n"
         "       tallyd --restore BACKUP_DIR [config-file] [--dir DIR]\n"
+        "       tallyd --import-rdb dump.rdb [config-file] [--dir DIR]\n"
         "       tallyd -v | --version\n\n"
         "Options (command-line values override the file; conf/tally.conf documents each):\n");
     tally::Config defaults;
@@ -54,13 +70,15 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::string restore_from;
-  if (!args.empty() && args[0] == "--restore") {
+  // --restore BACKUP and --import-rdb FILE run once and exit.
+  std::string mode, source;
+  if (!args.empty() && (args[0] == "--restore" || args[0] == "--import-rdb")) {
     if (args.size() < 2) {
-      std::fprintf(stderr, "tallyd: --restore needs a backup directory\n");
+      std::fprintf(stderr, "tallyd: %s needs a path\n", args[0].c_str());
       return 1;
     }
-    restore_from = args[1];
+    mode = args[0];
+    source = args[1];
     args.erase(args.begin(), args.begin() + 2);
   }
   tally::Config config;
@@ -83,7 +101,8 @@ int main(int argc, char** argv) {
     std::printf("tallyd: configuration file %s is OK\n", config_file.c_str());
     return 0;
   }
-  if (!restore_from.empty()) return Restore(restore_from, config);
+  if (mode == "--restore") return Restore(source, config);
+  if (mode == "--import-rdb") return Import(source, config);
   auto server = tally::Server::Create(&config, config_file, argv[0]);
   if (!server.ok()) {
     std::fprintf(stderr, "tallyd: %s\n", server.status().ToString().c_str());

@@ -82,26 +82,8 @@ StatusOr<std::unique_ptr<Server>> Server::Create(Config* config, std::string con
 Status Server::Open() {
   run_id_ = RandomRunId();
   start_time_ms_ = NowMs();
-  EngineOptions eo;
-  StoreOptions& so = eo.store;
-  so.path = (std::filesystem::path(config_->Str(Opt::kDir)) / "db").string();
-  so.databases = static_cast<int>(config_->Int(Opt::kDatabases));
-  so.block_cache_bytes = static_cast<size_t>(config_->Int(Opt::kRocksdbBlockCacheSize));
-  so.write_buffer_bytes = static_cast<size_t>(config_->Int(Opt::kRocksdbWriteBufferSize));
-  so.expired_before = std::make_shared<std::atomic<int64_t>>(0);
-  eo.log.dir = (std::filesystem::path(config_->Str(Opt::kDir)) / "log").string();
-  eo.log.segment_bytes = static_cast<size_t>(config_->Int(Opt::kLogSegmentSize));
-  eo.log.retention_bytes = static_cast<size_t>(config_->Int(Opt::kLogRetentionBytes));
-  eo.apply.max_pending_bytes = static_cast<size_t>(config_->Int(Opt::kApplyMaxPendingBytes));
-  // A checkpoint once sealed segments reach half a write buffer: a restart after a crash then
-  // replays at most that plus one segment.
-  eo.apply.checkpoint_bytes = so.write_buffer_bytes / 2;
-  eo.policy = static_cast<FsyncPolicy>(config_->Int(Opt::kAppendfsync));
-  eo.keyspace.databases = so.databases;
-  eo.keyspace.table_max_memory = static_cast<size_t>(config_->Int(Opt::kTableMaxMemory));
-  eo.keyspace.expired_before = so.expired_before;
   auto t0 = NowMs();
-  auto engine = Engine::Open(eo);
+  auto engine = Engine::Open(EngineOptionsFromConfig(*config_));
   if (!engine.ok()) {
     std::string advice;
     if (engine.status().code() == Status::Code::kCorruption) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <iterator>
 
 namespace tally {
@@ -9,6 +10,28 @@ namespace {
 // Replayed groups are applied in batches of about this many bytes.
 constexpr size_t kReplayBatchBytes = 4 << 20;
 }  // namespace
+
+EngineOptions EngineOptionsFromConfig(const Config& config) {
+  EngineOptions eo;
+  StoreOptions& so = eo.store;
+  so.path = (std::filesystem::path(config.Str(Opt::kDir)) / "db").string();
+  so.databases = static_cast<int>(config.Int(Opt::kDatabases));
+  so.block_cache_bytes = static_cast<size_t>(config.Int(Opt::kRocksdbBlockCacheSize));
+  so.write_buffer_bytes = static_cast<size_t>(config.Int(Opt::kRocksdbWriteBufferSize));
+  so.expired_before = std::make_shared<std::atomic<int64_t>>(0);
+  eo.log.dir = (std::filesystem::path(config.Str(Opt::kDir)) / "log").string();
+  eo.log.segment_bytes = static_cast<size_t>(config.Int(Opt::kLogSegmentSize));
+  eo.log.retention_bytes = static_cast<size_t>(config.Int(Opt::kLogRetentionBytes));
+  eo.apply.max_pending_bytes = static_cast<size_t>(config.Int(Opt::kApplyMaxPendingBytes));
+  // A checkpoint once sealed segments reach half a write buffer: a restart after a crash then
+  // replays at most that plus one segment.
+  eo.apply.checkpoint_bytes = so.write_buffer_bytes / 2;
+  eo.policy = static_cast<FsyncPolicy>(config.Int(Opt::kAppendfsync));
+  eo.keyspace.databases = so.databases;
+  eo.keyspace.table_max_memory = static_cast<size_t>(config.Int(Opt::kTableMaxMemory));
+  eo.keyspace.expired_before = so.expired_before;
+  return eo;
+}
 
 StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   std::unique_ptr<Engine> engine(new Engine());

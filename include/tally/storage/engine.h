@@ -34,6 +34,9 @@ struct EngineOptions {
   FsyncPolicy policy = FsyncPolicy::kAlways;  // Default: always
 };
 
+// The options tallyd's configuration gives: RocksDB in <dir>/db, the log in <dir>/log, ...
+EngineOptions EngineOptionsFromConfig(const Config& config);
+
 class Engine {
  public:
   static StatusOr<std::unique_ptr<Engine>> Open(EngineOptions options);
