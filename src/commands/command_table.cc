@@ -127,6 +127,7 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
 
 void CommandTable::Dispatch(CommandContext& ctx) const {
   ctx.table = this;
+  ctx.reply.set_error_sink(&error_stats_);
   // Inside MULTI, a command rejected here makes EXEC fail with EXECABORT (flagTransaction).
   struct FlagOnReject {
     Session& s;

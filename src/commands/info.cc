@@ -155,7 +155,7 @@ void Persistence(Builder& b, ServerContext& s) {
   b.Line("tally_last_backup_error", bs.last_error);
 }
 
-void Stats(Builder& b, ServerContext& s, const ServerStats& st) {
+void Stats(Builder& b, ServerContext& s, const ServerStats& st, const CommandTable* table) {
   b.Line("total_connections_received", st.total_connections);
   b.Line("total_commands_processed", st.total_commands);
   b.Line("total_net_input_bytes", st.net_input_bytes);
@@ -167,6 +167,7 @@ void Stats(Builder& b, ServerContext& s, const ServerStats& st) {
   b.Line("keyspace_misses", "0");
   b.Line("pubsub_channels", "0");
   b.Line("pubsub_patterns", "0");
+  if (table) b.Line("total_error_replies", table->error_stats().total());
 }
 
 void Replication(Builder& b) {
@@ -245,7 +246,8 @@ std::string BuildInfo(ServerContext& server, const CommandTable* table,
   int count = 0;
   for (const char* name : kSectionOrder) {
     const bool asked = wanted.count(name) || (NonDefault(name) ? everything : all);
-    if (!asked || (std::string_view(name) == "commandstats" && table == nullptr)) continue;
+    const bool needs_table = std::string_view(name).ends_with("stats") && name[0] != 's';
+    if (!asked || (needs_table && table == nullptr)) continue;
     if (count++) b.out.append("\r\n");
     std::string title = name;
     title[0] = static_cast<char>(std::toupper(title[0]));
@@ -261,7 +263,7 @@ std::string BuildInfo(ServerContext& server, const CommandTable* table,
     else if (n == "persistence")
       Persistence(b, server);
     else if (n == "stats")
-      Stats(b, server, st);
+      Stats(b, server, st, table);
     else if (n == "replication")
       Replication(b);
     else if (n == "cpu")
@@ -272,6 +274,9 @@ std::string BuildInfo(ServerContext& server, const CommandTable* table,
       Keyspace_(b, server);
     else if (n == "commandstats")
       CommandStats(b, *table);
+    else if (n == "errorstats")
+      for (const auto& [code, count] : table->error_stats().counts())
+        b.Line("errorstat_" + code, "count=" + std::to_string(count));
   }
   return b.out;
 }

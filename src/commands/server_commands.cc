@@ -47,6 +47,7 @@ void ConfigSetCommand(CommandContext& ctx) {
 }
 
 void ConfigResetStatCommand(CommandContext& ctx) {
+  ctx.table->error_stats().Reset();
   // INFO commandstats starts over (the RESETSTAT itself is then counted, as in Redis).
   for (const auto& c : ctx.table->all()) {
     c->calls = c->failed = c->rejected = c->usec = StatCounter();

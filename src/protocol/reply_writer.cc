@@ -24,8 +24,12 @@ void ReplyWriter::Error(std::string_view text) {
   if (!text.empty() && text[0] == '-') {
     text.remove_prefix(1);
     out_->push_back('-');
+    // The code is the first word (Redis looks for the space in the first 32 bytes).
+    const size_t space = text.substr(0, 32).find(' ');
+    if (error_sink_) error_sink_->OnError(text.substr(0, space));
   } else {
     out_->append("-ERR ");
+    if (error_sink_) error_sink_->OnError("ERR");
   }
   size_t start = out_->size();
   out_->append(text);

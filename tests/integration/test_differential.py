@@ -338,6 +338,31 @@ def test_info_commandstats():
         assert b"# Commandstats" in reply
 
 
+def errorstats(port):
+    reply, _ = exchange(port, encode("INFO", "errorstats") + encode("INFO", "stats"))
+    lines = reply.decode().split("\r\n")
+    stats = {l.split(":")[0]: l.split(":")[1] for l in lines if l.startswith("errorstat_")}
+    total = [l for l in lines if l.startswith("total_error_replies:")]
+    return stats, total
+
+
+def test_info_errorstats():
+    # Errors of several codes, from the handler, from dispatch (unknown command, arity) and
+    # inside EXEC: the counts by code and the total must agree.
+    seq = [("SET", "s", "x"), ("INCR", "s"), ("NOSUCH",), ("GET",), ("MULTI",), ("INCR", "s"),
+           ("EXEC",), ("MULTI",), ("GET",), ("EXEC",), ("SET", "k", "v", "EX", "0"),
+           ("AUTH", "x"), ("SELECT", "99"), ("CONFIG", "SET", "port", "x")]
+    with RedisServer() as r, Tallyd() as t:
+        for port in (r.port, t.port):
+            exchange(port, b"".join(encode(*cmd) for cmd in seq), marker=False, timeout=1)
+        want, got = errorstats(r.port), errorstats(t.port)
+        assert got == want, (want, got)
+        assert got[0]["errorstat_ERR"].startswith("count=") and "errorstat_EXECABORT" in got[0]
+        for port in (r.port, t.port):
+            exchange(port, encode("CONFIG", "RESETSTAT"))
+        assert errorstats(t.port) == errorstats(r.port) == ({}, ["total_error_replies:0"])
+
+
 def test_slowlog():
     # With slowlog-log-slower-than 0 every command is logged: ids, arguments (truncated as
     # Redis truncates them), client names and the replies to bad counts must agree.
@@ -367,4 +392,5 @@ if __name__ == "__main__":
     run_tests([test_command_sequences, test_scan_and_keys_return_the_same_keys,
                test_raw_protocol_cases, test_fragmented_pipeline,
                test_requirepass_and_unauthenticated_limits, test_maxclients,
-               test_info_commandstats, test_slowlog])
+               test_info_commandstats,
+        test_info_errorstats, test_slowlog])

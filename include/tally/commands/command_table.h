@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tally/commands/error_stats.h"
 #include "tally/commands/server_context.h"
 #include "tally/commands/session.h"
 #include "tally/commands/slowlog.h"
@@ -112,6 +113,8 @@ class CommandTable {
 
   // The slow log Dispatch feeds (slowlog-log-slower-than, slowlog-max-len).
   SlowLog& slowlog() const { return slowlog_; }
+  // Error replies by code (INFO errorstats); Dispatch points the reply writer at it.
+  ErrorStats& error_stats() const { return error_stats_; }
 
  private:
   // Adds the command just run to the slow log if it took long enough.
@@ -120,6 +123,7 @@ class CommandTable {
   std::vector<std::unique_ptr<CommandSpec>> commands_;
   std::unordered_map<std::string, const CommandSpec*> by_name_;
   mutable SlowLog slowlog_;
+  mutable ErrorStats error_stats_;
 };
 
 // The families (each in its own file).

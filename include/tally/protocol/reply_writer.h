@@ -10,6 +10,13 @@
 
 namespace tally {
 
+// Told the code ("ERR", "WRONGTYPE", ...) of every error reply written (INFO errorstats).
+class ErrorSink {
+ public:
+  virtual ~ErrorSink() = default;
+  virtual void OnError(std::string_view code) = 0;
+};
+
 class ReplyWriter {
  public:
   explicit ReplyWriter(std::string* out) : out_(out) {}
@@ -38,11 +45,14 @@ class ReplyWriter {
   void Raw(std::string_view bytes) { out_->append(bytes); }
 
   std::string* buffer() { return out_; }
+  // Every later Error() is reported to `sink` (nullptr: none). `sink` must outlive the writer.
+  void set_error_sink(ErrorSink* sink) { error_sink_ = sink; }
 
  private:
   void Header(char type, int64_t n);
   std::string* out_;
   int protocol_ = 2;
+  ErrorSink* error_sink_ = nullptr;
 };
 
 }  // namespace tally
