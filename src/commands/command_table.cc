@@ -189,6 +189,7 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
                            .count();
   spec->usec.Add(static_cast<uint64_t>(usec));
   spec->calls.Add();
+  if (ctx.server.config().Int(Opt::kLatencyTracking)) spec->latency->Record(usec);
   MaybeLogSlow(ctx, *spec, usec);
   const std::string& out = *ctx.reply.buffer();
   if (out.size() > before && out[before] == '-') spec->failed.Add();
@@ -227,6 +228,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterScanCommands(table.get());
   RegisterSlowlogCommands(table.get());
   RegisterPersistenceCommands(table.get());
+  RegisterLatencyCommands(table.get());
   return table;
 }
 

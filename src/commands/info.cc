@@ -9,6 +9,7 @@
 
 #include "tally/commands/command_table.h"
 #include "tally/util/clock.h"
+#include "tally/util/numbers.h"
 #include "tally/util/strings.h"
 
 #ifndef TALLY_VERSION
@@ -18,11 +19,11 @@
 namespace tally {
 namespace {
 
-constexpr const char* kSectionOrder[] = {"server",       "clients",     "memory",  "persistence",
-                                         "stats",        "replication", "cpu",     "modules",
-                                         "commandstats", "errorstats",  "cluster", "keyspace"};
+constexpr const char* kSectionOrder[] = {
+    "server",  "clients",      "memory",     "persistence",  "stats",   "replication", "cpu",
+    "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"};
 // Sections that only "all", "everything" or their own name ask for (Redis 7).
-bool NonDefault(std::string_view name) { return name == "commandstats"; }
+bool NonDefault(std::string_view name) { return name == "commandstats" || name == "latencystats"; }
 
 struct Builder {
   std::string out;
@@ -228,6 +229,43 @@ void CommandStats(Builder& b, const CommandTable& table) {
   }
 }
 
+// latency_percentiles_usec_<name>:p50=..,p99=..,p99.9=.. (latency-tracking-info-percentiles)
+// for every command run since start, as Redis 7 prints them.
+void LatencyStats(Builder& b, const CommandTable& table, const Config& config) {
+  if (!config.Int(Opt::kLatencyTracking)) return;
+  std::vector<std::pair<std::string, double>> percentiles;
+  auto words = SplitArgs(config.Str(Opt::kLatencyTrackingInfoPercentiles));
+  for (const std::string& word : words.value_or(std::vector<std::string>())) {
+    auto v = ParseLongDouble(word);
+    if (!v || *v < 0 || *v > 100) continue;
+    char label[64];
+    snprintf(label, sizeof(label), "%f", static_cast<double>(*v));  // trimmed as Redis does
+    std::string l = label;
+    while (l.find('.') != std::string::npos && (l.back() == '0' || l.back() == '.')) {
+      const bool dot = l.back() == '.';
+      l.pop_back();
+      if (dot) break;
+    }
+    percentiles.emplace_back("p" + l, static_cast<double>(*v));
+  }
+  auto line = [&](const CommandSpec& c) {
+    if (c.latency->count() == 0) return;
+    std::string value;
+    for (const auto& [label, p] : percentiles) {
+      char buf[64];
+      snprintf(buf, sizeof(buf), "%s=%.3f", label.c_str(),
+               static_cast<double>(c.latency->ValueAt(p)));
+      if (!value.empty()) value.push_back(',');
+      value.append(buf);
+    }
+    b.Line("latency_percentiles_usec_" + c.name, value);
+  };
+  for (const auto& c : table.all()) {
+    line(*c);
+    for (const auto& sub : c->subcommands) line(sub);
+  }
+}
+
 }  // namespace
 
 std::string BuildInfo(ServerContext& server, const CommandTable* table,
@@ -274,6 +312,8 @@ std::string BuildInfo(ServerContext& server, const CommandTable* table,
       Keyspace_(b, server);
     else if (n == "commandstats")
       CommandStats(b, *table);
+    else if (n == "latencystats")
+      LatencyStats(b, *table, server.config());
     else if (n == "errorstats")
       for (const auto& [code, count] : table->error_stats().counts())
         b.Line("errorstat_" + code, "count=" + std::to_string(count));

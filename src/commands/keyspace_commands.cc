@@ -151,9 +151,48 @@ CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last
                      {first, last, first ? 1 : 0});
 }
 
+// MEMORY USAGE key [SAMPLES n]: an estimate of the bytes the key takes in tallyd's in-memory
+// table (key, value and the entry's own overhead); nil if it does not exist. SAMPLES is
+// checked as Redis checks it and has nothing to sample for a string.
+void MemoryUsageCommand(CommandContext& ctx) {
+  constexpr int64_t kEntryOverhead = 56;  // table entry, hash slot and value header
+  for (size_t j = 3; j < ctx.args.size(); ++j) {
+    if (!EqualsIgnoreCase(ctx.args[j], "samples") || j + 1 >= ctx.args.size())
+      return ctx.reply.Error(errors::kSyntax);
+    auto samples = ParseInt64(ctx.args[++j]);
+    if (!samples) return ctx.reply.Error(errors::kNotInteger);
+    if (*samples < 0) return ctx.reply.Error(errors::kSyntax);
+  }
+  auto r = ctx.keyspace().Get(ctx.db(), ctx.args[2]);
+  if (!r.ok()) return ReplyError(ctx.reply, r.status());
+  ctx.WaitFor(r->lsn);
+  if (!r->value) return ctx.reply.Null();
+  ctx.reply.Integer(static_cast<int64_t>(ctx.args[2].size() + r->value->size()) + kEntryOverhead);
+}
+
+void MemoryHelpCommand(CommandContext& ctx) {
+  static const char* kLines[] = {
+      "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "USAGE <key> [SAMPLES <count>]",
+      "    Return memory in bytes used by <key> and its value. Nested values are",
+      "    sampled up to <count> times (default: 5, 0 means sample all).",
+      "HELP",
+      "    Print this help."};
+  ReplyHelp(ctx.reply, kLines);
+}
+
 }  // namespace
 
 void RegisterKeyspaceCommands(CommandTable* t) {
+  CommandSpec memory = MakeCommand("memory", -2, 0, nullptr, "server",
+                                   "A container for memory diagnostics commands", "4.0.0");
+  memory.subcommands = {
+      MakeCommand("memory|usage", -3, kCmdReadonly, MemoryUsageCommand, "server",
+                  "Estimate the memory usage of a key", "4.0.0", {2, 2, 1}),
+      MakeCommand("memory|help", 2, kCmdLoading | kCmdStale, MemoryHelpCommand, "server",
+                  "Show helpful text about the different subcommands", "4.0.0"),
+  };
+  t->Register(std::move(memory));
   constexpr uint32_t kRF = kCmdReadonly | kCmdFast;
   t->Register(Cmd("del", -2, kCmdWrite, 1, -1, DelCommand, "generic", "Delete a key"));
   t->Register(Cmd("unlink", -2, kCmdWrite | kCmdFast, 1, -1, DelCommand, "generic",

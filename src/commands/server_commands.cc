@@ -51,8 +51,11 @@ void ConfigResetStatCommand(CommandContext& ctx) {
   // INFO commandstats starts over (the RESETSTAT itself is then counted, as in Redis).
   for (const auto& c : ctx.table->all()) {
     c->calls = c->failed = c->rejected = c->usec = StatCounter();
-    for (const auto& sub : c->subcommands)
+    c->latency->Reset();
+    for (const auto& sub : c->subcommands) {
       sub.calls = sub.failed = sub.rejected = sub.usec = StatCounter();
+      sub.latency->Reset();
+    }
   }
   ctx.reply.Ok();
 }

@@ -96,6 +96,8 @@ Status Server::Open() {
                            engine.status().ToString() + advice);
   }
   engine_ = std::move(*engine);
+  latency_monitor_.set_threshold_ms(config_->Int(Opt::kLatencyMonitorThreshold));
+  engine_->commit_log()->set_latency_monitor(&latency_monitor_);
   backups_ = std::make_unique<Backups>(engine_->store(), engine_->commit_log(), start_time_ms_,
                                        engine_->commit_log()->last_lsn());
   commands_ = BuildCommandTable();
@@ -109,6 +111,7 @@ Status Server::Open() {
     if (o == Opt::kDebugCommitDelayMs)
       engine_->commit_log()->set_commit_delay_for_testing(
           std::chrono::milliseconds(config_->Int(o)));
+    if (o == Opt::kLatencyMonitorThreshold) latency_monitor_.set_threshold_ms(config_->Int(o));
     if (o == Opt::kDebugApplyDelayMs)
       engine_->applier()->set_apply_delay_for_testing(std::chrono::milliseconds(config_->Int(o)));
   });

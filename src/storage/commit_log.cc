@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "tally/util/clock.h"
 #include "tally/util/thread_name.h"
 
 namespace tally {
@@ -153,8 +154,16 @@ void CommitLog::Fail(const Status& st) {
   NotifyWaiters();
 }
 
+void CommitLog::RecordLatency(const char* event, std::chrono::steady_clock::duration d) {
+  if (LatencyMonitor* m = latency_.load(std::memory_order_acquire)) {
+    m->Record(event, std::chrono::duration_cast<std::chrono::milliseconds>(d).count(),
+              NowMs() / 1000);
+  }
+}
+
 void CommitLog::RecordSyncLatency(std::chrono::steady_clock::duration d) {
   fsync_seconds_.Observe(std::chrono::duration<double>(d).count());
+  RecordLatency("fsync", d);
   auto usec =
       static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
   MutexLock l(&mu_);
@@ -194,6 +203,7 @@ void CommitLog::Run() {
       batch.swap(queue_);
     }
     if (healthy()) {
+      const auto picked = std::chrono::steady_clock::now();
       if (int64_t d = commit_delay_ms_.load(); d > 0)
         std::this_thread::sleep_for(std::chrono::milliseconds(d));
       // Under always the write itself syncs (RocksDB writes the WAL, then fdatasyncs it): one
@@ -211,6 +221,7 @@ void CommitLog::Run() {
         const Lsn last = batch.back().lsn;
         written_lsn_.store(last, std::memory_order_release);
         if (sync) SyncedUpTo(last, start);
+        RecordLatency("commit", std::chrono::steady_clock::now() - picked);
         if (applier_ != nullptr) {
           applier_->Enqueue(std::move(batch));
           batch = std::vector<Record>();

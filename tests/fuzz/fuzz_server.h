@@ -33,6 +33,7 @@ class FuzzServer : public ServerContext {
   Keyspace& keyspace() override { return *keyspace_; }
   CommitLog& commit_log() override { return *log_; }
   Backups& backups() override { return *backups_; }
+  LatencyMonitor& latency_monitor() override { return latency_monitor_; }
   ServerStats stats() override { return {}; }
   void ForEachSession(FunctionRef<void(const Session&)>) override {}
   void RequestShutdown() override {}
@@ -45,6 +46,7 @@ class FuzzServer : public ServerContext {
   std::unique_ptr<CommitLog> log_;
   std::unique_ptr<Keyspace> keyspace_;
   std::unique_ptr<Backups> backups_;
+  LatencyMonitor latency_monitor_;
   std::unique_ptr<CommandTable> table_;
 };
 

@@ -90,6 +90,7 @@ class TestServer : public ServerContext {
   Keyspace& keyspace() override { return *keyspace_; }
   CommitLog& commit_log() override { return *log_; }
   Backups& backups() override { return *backups_; }
+  LatencyMonitor& latency_monitor() override { return latency_monitor_; }
   ServerStats stats() override { return ServerStats{}; }
   void ForEachSession(FunctionRef<void(const Session&)> fn) override { fn(*session_); }
   void RequestShutdown() override { shutdown_requested = true; }
@@ -104,6 +105,7 @@ class TestServer : public ServerContext {
   std::unique_ptr<CommitLog> log_;
   std::unique_ptr<Keyspace> keyspace_;
   std::unique_ptr<Backups> backups_;
+  LatencyMonitor latency_monitor_;
   std::unique_ptr<CommandTable> table_;
   std::unique_ptr<Session> session_;
 };

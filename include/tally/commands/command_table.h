@@ -23,6 +23,7 @@
 #include "tally/commands/slowlog.h"
 #include "tally/protocol/reply_writer.h"
 #include "tally/storage/types.h"
+#include "tally/util/latency_histogram.h"
 
 namespace tally {
 
@@ -87,6 +88,8 @@ struct CommandSpec {
   // error, those refused before running (arity, NOAUTH) and the microseconds spent running:
   // INFO commandstats and /metrics.
   mutable StatCounter calls, failed, rejected, usec;
+  // Each execution's microseconds (INFO latencystats), shared by copies of the spec.
+  std::shared_ptr<LatencyHistogram> latency = std::make_shared<LatencyHistogram>();
 };
 
 // Key positions as COMMAND INFO reports them ({0, 0, 0}: the command takes no key).
@@ -136,6 +139,7 @@ void RegisterTransactionCommands(CommandTable* table);
 void RegisterScanCommands(CommandTable* table);
 void RegisterSlowlogCommands(CommandTable* table);
 void RegisterPersistenceCommands(CommandTable* table);
+void RegisterLatencyCommands(CommandTable* table);
 
 // Drops a connection's transaction state and WATCHes (on disconnect).
 void ResetTransaction(Session& session, Keyspace& keyspace);

@@ -11,6 +11,7 @@
 #include "tally/storage/keyspace.h"
 #include "tally/util/config.h"
 #include "tally/util/function_ref.h"
+#include "tally/util/latency_monitor.h"
 
 namespace tally {
 
@@ -35,7 +36,8 @@ class ServerContext {
   virtual Config& config() = 0;
   virtual Keyspace& keyspace() = 0;
   virtual CommitLog& commit_log() = 0;
-  virtual Backups& backups() = 0;  // SAVE, BGSAVE, LASTSAVE, INFO persistence
+  virtual Backups& backups() = 0;                 // SAVE, BGSAVE, LASTSAVE, INFO persistence
+  virtual LatencyMonitor& latency_monitor() = 0;  // LATENCY LATEST/HISTORY/RESET
   virtual ServerStats stats() = 0;
   // Calls fn for every connected client's session.
   virtual void ForEachSession(FunctionRef<void(const Session&)> fn) = 0;

@@ -53,6 +53,7 @@ class Server : public ServerContext {
   Keyspace& keyspace() override { return *engine_->keyspace(); }
   CommitLog& commit_log() override { return *engine_->commit_log(); }
   Backups& backups() override { return *backups_; }
+  LatencyMonitor& latency_monitor() override { return latency_monitor_; }
   ServerStats stats() override;
   void ForEachSession(FunctionRef<void(const Session&)> fn) override;
   void RequestShutdown() override;
@@ -97,6 +98,7 @@ class Server : public ServerContext {
   int64_t start_time_ms_ = 0;
   int bound_port_ = 0;
 
+  LatencyMonitor latency_monitor_;  // outlives engine_, whose commit log reports to it
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Backups> backups_;  // before engine_ goes: it may be taking one
   std::unique_ptr<CommandTable> commands_;

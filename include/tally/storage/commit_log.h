@@ -27,6 +27,7 @@
 #include "tally/storage/types.h"
 #include "tally/util/config.h"
 #include "tally/util/histogram.h"
+#include "tally/util/latency_monitor.h"
 #include "tally/util/status.h"
 #include "tally/util/thread_annotations.h"
 
@@ -56,6 +57,8 @@ class CommitLog {
   // store itself, and applied means written. REQUIRES: before Start(); `applier` outlives the
   // log.
   void set_applier(Applier* applier) { applier_ = applier; }
+  // Where "fsync" and "commit" latencies go (LATENCY LATEST); any time, nullptr for none.
+  void set_latency_monitor(LatencyMonitor* m) { latency_.store(m, std::memory_order_release); }
   // The applier, or nullptr.
   const Applier* applier() const { return applier_; }
 
@@ -119,10 +122,12 @@ class CommitLog {
   // latency, publishes durable_lsn.
   void SyncedUpTo(Lsn lsn, std::chrono::steady_clock::time_point start);
   void RecordSyncLatency(std::chrono::steady_clock::duration d);
+  void RecordLatency(const char* event, std::chrono::steady_clock::duration d);
   void NotifyWaiters();
 
   RecordWriter* const writer_;
   Applier* applier_ = nullptr;
+  std::atomic<LatencyMonitor*> latency_{nullptr};
   std::atomic<FsyncPolicy> policy_;
   std::atomic<Lsn> written_lsn_;
   std::atomic<Lsn> durable_lsn_;

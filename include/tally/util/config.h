@@ -52,6 +52,9 @@ enum class Opt : int {
   kSlowlogMaxLen,            // Default: 128
   kBackupDir,                // Default: "" (<dir>/backups): where SAVE and BGSAVE put backups
   kSupervised,               // Default: no (no | systemd | auto): sd_notify READY=1/STOPPING=1
+  kLatencyMonitorThreshold,  // Default: 0 (ms; events at least this slow go to LATENCY; 0: off)
+  kLatencyTracking,          // Default: yes (per-command latency percentiles, INFO latencystats)
+  kLatencyTrackingInfoPercentiles,  // Default: "50 99 99.9"
   kCount
 };
 
