@@ -61,7 +61,11 @@ void ConfigResetStatCommand(CommandContext& ctx) {
 }
 
 void ConfigRewriteCommand(CommandContext& ctx) {
-  ctx.reply.Error("CONFIG REWRITE is not supported by Tally; edit the config file instead");
+  const std::string path = ctx.server.stats().config_file;
+  if (path.empty()) return ctx.reply.Error(errors::kNoConfigFile);
+  Status st = RewriteConfigFile(path, ctx.server.config());
+  if (!st.ok()) return ctx.reply.Error(std::string(errors::kRewriteFailed) + st.message());
+  ctx.reply.Ok();
 }
 
 void ConfigHelpCommand(CommandContext& ctx) {
@@ -73,6 +77,8 @@ void ConfigHelpCommand(CommandContext& ctx) {
       "    Set the configuration <directive> to <value>.",
       "RESETSTAT",
       "    Reset statistics reported by the INFO command.",
+      "REWRITE",
+      "    Rewrite the configuration file.",
       "HELP",
       "    Print this help."};
   ReplyHelp(ctx.reply, kLines);

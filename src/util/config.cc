@@ -279,6 +279,54 @@ std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pa
   return out;
 }
 
+namespace {
+
+// A config-file token for `value`: as is when the loader reads it back the same, else quoted
+// with the escapes SplitArgs undoes.
+std::string ConfigToken(const std::string& value) {
+  bool plain = !value.empty() && value.front() != ' ' && value.back() != ' ' &&
+               value.find("  ") == std::string::npos;
+  for (unsigned char c : value)
+    plain = plain && c >= ' ' && c < 127 && c != '"' && c != '\\' && c != '\'' && c != '#';
+  if (plain) return value;
+  std::string out = "\"";
+  for (unsigned char c : value) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c >= ' ' && c < 127) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      snprintf(buf, sizeof(buf), "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out + "\"";
+}
+
+std::string HumanBytes(int64_t v) {
+  for (auto [unit, size] : {std::pair{"gb", int64_t{1} << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}})
+    if (v != 0 && v % size == 0) return std::to_string(v / size) + unit;
+  return std::to_string(v);
+}
+
+}  // namespace
+
+std::vector<Config::RewriteLine> Config::RewriteLines() const {
+  std::vector<RewriteLine> out;
+  auto values = Get("*");
+  for (size_t i = 0; i < values.size(); ++i) {
+    const OptionSpec& s = Specs()[i];
+    if (s.kind == Kind::kReadOnly) continue;
+    std::string value = s.kind == Kind::kMemory ? HumanBytes(Int(s.opt)) : values[i].second;
+    const bool is_default = s.kind == Kind::kString ? value == s.default_value
+                                                    : Int(s.opt) == *ParseValue(s, s.default_value);
+    out.push_back({s.name, std::string(s.name) + " " + ConfigToken(value), is_default});
+  }
+  return out;
+}
+
 void Config::SetListener(std::function<void(Opt)> listener) {
   MutexLock l(&mu_);
   listener_ = std::move(listener);

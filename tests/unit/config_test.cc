@@ -54,3 +54,28 @@ TEST(Config, RuntimeSetAndGet) {
 
 }  // namespace
 }  // namespace tally
+
+namespace tally {
+namespace {
+
+TEST(ConfigRewrite, KeepsTheFileAndRoundTripsEveryValue) {
+  Config c;
+  ASSERT_TRUE(c.Set("requirepass", "a \"b\"\\c  d#", false).ok());
+  ASSERT_TRUE(c.Set("maxclients", "77", false).ok());
+  ASSERT_TRUE(c.Set("table-max-memory", "3mb", false).ok());
+  ASSERT_TRUE(c.Set("bind", "127.0.0.1 -::1", false).ok());  // the default: not added
+  const std::string old = "# top\nmaxclients 5\n\nmaxclients 6\n\n\n# end\n";
+  const std::string text = RewriteConfigText(old, c.RewriteLines());
+  EXPECT_EQ(text.substr(0, text.find("# Generated")), "# top\nmaxclients 77\n\n# end\n\n");
+  EXPECT_NE(text.find("\ntable-max-memory 3mb\n"), std::string::npos);
+  EXPECT_EQ(text.find("bind"), std::string::npos);
+  // Rewriting again keeps one signature; loading the text gives every value back.
+  const std::string again = RewriteConfigText(text, c.RewriteLines());
+  EXPECT_EQ(again.find("# Generated"), again.rfind("# Generated"));
+  Config loaded;
+  ASSERT_TRUE(loaded.LoadText(again, "rewritten").ok());
+  EXPECT_EQ(loaded.Get("*"), c.Get("*"));
+}
+
+}  // namespace
+}  // namespace tally

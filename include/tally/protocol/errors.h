@@ -49,6 +49,8 @@ inline constexpr const char* kClientNameChars =
 inline constexpr const char* kStringTooLong =
     "string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr const char* kMiscPrefix = "-MISCONF ";
+inline constexpr const char* kNoConfigFile = "The server is running without a config file";
+inline constexpr const char* kRewriteFailed = "Rewriting config file: ";
 inline constexpr const char* kBgsaveInProgress = "Background save already in progress";
 // Tally's own (Redis replies a bare "-ERR" when a save fails); the reason follows.
 inline constexpr const char* kBackupFailed = "backup failed: ";
