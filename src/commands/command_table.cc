@@ -2,15 +2,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 
 #include "tally/protocol/errors.h"
+#include "tally/util/clock.h"
 #include "tally/util/config.h"
 #include "tally/util/strings.h"
 
 namespace tally {
+namespace {
+std::vector<std::string_view> Redacted(const CommandContext& ctx, const CommandSpec& spec);
+}  // namespace
 namespace {
 
 // A C string view of an argument, as Redis's "%s" formatting sees it: cut at the first NUL.
@@ -190,9 +195,79 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
   spec->usec.Add(static_cast<uint64_t>(usec));
   spec->calls.Add();
   if (ctx.server.config().Int(Opt::kLatencyTracking)) spec->latency->Record(usec);
+  // As Redis feeds monitors after the call; administrative commands are never shown.
+  if (ctx.server.has_monitors() && !(spec->flags & kCmdAdmin)) {
+    auto args = Redacted(ctx, *spec);
+    ctx.server.FeedMonitors(FormatMonitorLine(NowUs(), ctx.db(), ctx.session.addr, args));
+  }
   MaybeLogSlow(ctx, *spec, usec);
   const std::string& out = *ctx.reply.buffer();
   if (out.size() > before && out[before] == '-') spec->failed.Add();
+}
+
+namespace {
+
+// The arguments with AUTH's and HELLO ... AUTH's credentials as "(redacted)": what the slow log
+// and MONITOR show, as in Redis 7.
+std::vector<std::string_view> Redacted(const CommandContext& ctx, const CommandSpec& spec) {
+  std::vector<std::string_view> args(ctx.args.begin(), ctx.args.end());
+  const bool auth = spec.name == "auth";
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (auth || (spec.name == "hello" && i >= 2 && EqualsIgnoreCase(args[i - 1], "auth")))
+      args[i] = "(redacted)";
+    if (spec.name == "hello" && i >= 3 && EqualsIgnoreCase(args[i - 2], "auth"))
+      args[i] = "(redacted)";
+  }
+  return args;
+}
+
+}  // namespace
+
+std::string FormatMonitorLine(int64_t now_us, int db, std::string_view addr,
+                              std::span<const std::string_view> args) {
+  char head[96];
+  snprintf(head, sizeof(head), "+%lld.%06lld [%d ", static_cast<long long>(now_us / 1000000),
+           static_cast<long long>(now_us % 1000000), db);
+  std::string line = head;
+  line.append(addr).push_back(']');
+  for (std::string_view a : args) {
+    line.append(" \"");
+    for (unsigned char ch : a) {
+      switch (ch) {
+        case '\\':
+          line += "\\\\";
+          break;
+        case '"':
+          line += "\\\"";
+          break;
+        case '\n':
+          line += "\\n";
+          break;
+        case '\r':
+          line += "\\r";
+          break;
+        case '\t':
+          line += "\\t";
+          break;
+        case '\a':
+          line += "\\a";
+          break;
+        case '\b':
+          line += "\\b";
+          break;
+        default:
+          if (std::isprint(ch)) {
+            line.push_back(static_cast<char>(ch));
+          } else {
+            char hex[8];
+            snprintf(hex, sizeof(hex), "\\x%02x", ch);
+            line += hex;
+          }
+      }
+    }
+    line.push_back('"');
+  }
+  return line + "\r\n";
 }
 
 void CommandTable::MaybeLogSlow(const CommandContext& ctx, const CommandSpec& spec,
@@ -204,16 +279,7 @@ void CommandTable::MaybeLogSlow(const CommandContext& ctx, const CommandSpec& sp
     MutexLock l(&ctx.session.mu);
     name = ctx.session.name;
   }
-  // As Redis 7 does, passwords never reach the slow log.
-  std::vector<std::string_view> args(ctx.args.begin(), ctx.args.end());
-  const bool auth = spec.name == "auth";
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (auth || (spec.name == "hello" && i >= 2 && EqualsIgnoreCase(args[i - 1], "auth")))
-      args[i] = "(redacted)";
-    if (spec.name == "hello" && i >= 3 && EqualsIgnoreCase(args[i - 2], "auth"))
-      args[i] = "(redacted)";
-  }
-  slowlog_.Add(args, usec, ctx.session.addr, std::move(name),
+  slowlog_.Add(Redacted(ctx, spec), usec, ctx.session.addr, std::move(name),
                static_cast<size_t>(ctx.server.config().Int(Opt::kSlowlogMaxLen)));
 }
 

@@ -209,12 +209,23 @@ CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler hand
   return MakeCommand(name, arity, flags, handler, "connection", summary, since);
 }
 
+// MONITOR: +OK, then the connection streams every command the server runs (FormatMonitorLine).
+// A second MONITOR on the same connection gets no reply, as in Redis.
+void MonitorCommand(CommandContext& ctx) {
+  if (ctx.session.monitor) return;
+  ctx.session.monitor = true;
+  ctx.reply.Ok();
+}
+
 }  // namespace
 
 void RegisterConnectionCommands(CommandTable* t) {
   constexpr uint32_t kAnyTime = kCmdFast | kCmdLoading | kCmdStale;
   t->Register(Cmd("ping", -1, kCmdFast, PingCommand, "Ping the server"));
   t->Register(Cmd("echo", 2, kCmdFast, EchoCommand, "Echo the given string"));
+  t->Register(MakeCommand("monitor", 1, kCmdAdmin | kCmdNoHttp | kCmdLoading | kCmdStale,
+                          MonitorCommand, "server",
+                          "Listen for all requests received by the server in real time", "1.0.0"));
   t->Register(Cmd("quit", -1, kCmdNoHttp | kAnyTime | kCmdNoAuth | kCmdNoQueue, QuitCommand,
                   "Close the connection"));
   t->Register(Cmd("auth", -2, kCmdNoHttp | kAnyTime | kCmdNoAuth, AuthCommand,

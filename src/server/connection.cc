@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 #include "ack_waiters.h"
+#include "monitors.h"
 #include "tally/commands/command_table.h"
 #include "tally/server/server.h"
 #include "tally/util/clock.h"
@@ -80,6 +82,10 @@ asio::awaitable<void> Connection::Run() {
       break;
     }
     if (!co_await ProcessInput()) break;
+    if (session_.monitor) {
+      co_await RunMonitor();
+      break;
+    }
   }
   ResetTransaction(session_, server_.keyspace());  // releases its WATCHes
   std::error_code ec;
@@ -110,6 +116,11 @@ asio::awaitable<bool> Connection::ProcessInput() {
     server_.CountCommand();
     ++batch_commands_;
     if (ctx.barrier > barrier_) barrier_ = ctx.barrier;
+    if (session_.monitor) {
+      // What the client pipelined after MONITOR is dropped, as it only reads lines from here.
+      rpos_ = wpos_;
+      co_return co_await Flush();
+    }
     if (session_.close_now || session_.close_after_reply) {
       co_await Flush();  // replies of earlier commands still go out, as in Redis
       co_return false;
@@ -125,6 +136,60 @@ asio::awaitable<bool> Connection::ProcessInput() {
   session_.query_buffer_bytes.store(wpos_ - rpos_, std::memory_order_relaxed);
   if (!out_.empty() && !co_await Flush()) co_return false;
   co_return true;
+}
+
+asio::awaitable<void> Connection::RunMonitor() {
+  // Shared with the feeders' wake-ups and the reader, which may outlive this frame.
+  struct State {
+    explicit State(asio::any_io_executor e) : wake(e) {}
+    asio::steady_timer wake;
+    bool closed = false;
+  };
+  auto exec = socket_.get_executor();
+  auto state = std::make_shared<State>(exec);
+  const auto limit = server_.config().Int(Opt::kClientOutputBufferLimit);
+  // An overflow also cancels a write the client is not reading.
+  auto sink = std::make_shared<MonitorSink>(
+      static_cast<size_t>(limit), [exec, state, self = shared_from_this()](bool overflowed) {
+        asio::post(exec, [state, self, overflowed] {
+          state->wake.cancel();
+          std::error_code ec;
+          if (overflowed) self->socket_.cancel(ec);
+        });
+      });
+  server_.monitors().Add(sink);
+  // The client sends nothing more that matters; reading finds out when it goes away.
+  asio::co_spawn(
+      exec,
+      [self = shared_from_this(), state]() -> asio::awaitable<void> {
+        char scratch[512];
+        for (;;) {
+          auto [ec, n] = co_await self->socket_.async_read_some(asio::buffer(scratch), kAsTuple);
+          if (ec) break;
+        }
+        state->closed = true;
+        state->wake.cancel();
+      },
+      asio::detached);
+  bool overflowed = false;
+  while (!state->closed && !server_.stopping()) {
+    std::string lines = sink->Take(&overflowed);
+    if (overflowed) break;
+    if (lines.empty()) {
+      state->wake.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await state->wake.async_wait(kAsTuple);
+      continue;
+    }
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(lines), kAsTuple);
+    server_.CountBytes(0, n);
+    if (ec) {
+      (void)sink->Take(&overflowed);
+      break;
+    }
+  }
+  server_.monitors().Remove(sink.get());
+  if (overflowed)
+    spdlog::warn("Closing monitor {}: it fell more than {} bytes behind", session_.addr, limit);
 }
 
 asio::awaitable<bool> Connection::Flush() {

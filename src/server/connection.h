@@ -45,6 +45,8 @@ class Connection : public Client, public std::enable_shared_from_this<Connection
   // Waits until the replies' barrier is acknowledged, then writes them. False on error.
   asio::awaitable<bool> Flush();
   void PrepareRead();
+  // MONITOR mode: streams the lines fed to this connection until it closes or overflows.
+  asio::awaitable<void> RunMonitor();
 
   asio::ip::tcp::socket socket_;
   Server& server_;

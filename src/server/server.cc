@@ -22,6 +22,7 @@
 #include "connection.h"
 #include "listener.h"
 #include "log_sink.h"
+#include "monitors.h"
 #include "tally/util/clock.h"
 #include "tally/util/strings.h"
 #include "tally/util/thread_name.h"
@@ -66,7 +67,10 @@ void SetupLogging(const Config& config) {
 }  // namespace
 
 Server::Server(Config* config, std::string config_file, std::string executable)
-    : config_(config), config_file_(std::move(config_file)), executable_(std::move(executable)) {}
+    : config_(config),
+      config_file_(std::move(config_file)),
+      executable_(std::move(executable)),
+      monitors_(std::make_unique<Monitors>()) {}
 
 Server::~Server() = default;
 
@@ -158,6 +162,10 @@ void Server::Housekeeping() {
     Housekeeping();
   });
 }
+
+bool Server::has_monitors() const { return monitors_->active(); }
+
+void Server::FeedMonitors(std::string line) { monitors_->Feed(line); }
 
 void Server::NotifySupervisor(const char* state) {
   const std::string mode = config_->Get("supervised").front().second;

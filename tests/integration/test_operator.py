@@ -116,6 +116,73 @@ def test_redis_cli_tools():
         assert rows and rows[0][0] == "61", out
 
 
+def monitor_lines(port, send, settle=0.3):
+    """Starts a MONITOR connection, runs `send(port)`, returns the lines seen (timestamp and
+    client port stripped)."""
+    import socket
+    m = socket.create_connection(("127.0.0.1", port))
+    m.sendall(encode("MONITOR"))
+    assert m.recv(5) == b"+OK\r\n"
+    send(port)
+    time.sleep(settle)
+    m.settimeout(0.5)
+    data = b""
+    try:
+        while True:
+            chunk = m.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    m.close()
+    return [re.sub(rb"^\+\d+\.\d{6} \[(\d+) [^\]]+\]", rb"[\1]", l)
+            for l in data.split(b"\r\n") if l]
+
+
+def test_monitor_matches_redis():
+    def send(port):
+        exchange(port, encode("SET", "a b", 'x"y\n\x01') + encode("SELECT", "2") +
+                 encode("INCR", "k") + encode("AUTH", "secret") + encode("CONFIG", "GET", "port") +
+                 encode("GET", "nosuch") + encode("NOSUCH"), marker=False, timeout=0.5)
+    with Tallyd() as t, RedisServer() as r:
+        got, want = monitor_lines(t.port, send), monitor_lines(r.port, send)
+        assert got == want, (want, got)
+        assert got[0] == b'[0] "SET" "a b" "x\\"y\\n\\x01"', got
+        # A second MONITOR on the same connection: no reply, as in Redis.
+        for port in (t.port, r.port):
+            assert exchange(port, encode("MONITOR") + encode("MONITOR"), marker=False,
+                            timeout=0.5) == (b"+OK\r\n", False)
+
+
+def test_slow_monitor_is_disconnected_and_never_slows_the_server():
+    import socket
+    with Tallyd(extra=["--client-output-buffer-limit-bytes", "64kb"]) as t:
+        m = socket.create_connection(("127.0.0.1", t.port))
+        m.sendall(encode("MONITOR"))
+        time.sleep(0.2)  # never read: the lines pile up in tallyd
+        c = redis.Redis(port=t.port)
+        start = time.time()
+        p = c.pipeline(transaction=False)
+        for i in range(20000):
+            p.set(f"key{i}", "v" * 1000)
+        p.execute()
+        assert time.time() - start < 30
+        assert c.dbsize() == 20000
+        deadline = time.time() + 10
+        while "Closing monitor" not in t.log_text() and time.time() < deadline:
+            time.sleep(0.1)
+        assert "Closing monitor" in t.log_text()
+        m.settimeout(5)
+        data = b""
+        while True:  # what was sent before, then the end of the connection
+            chunk = m.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+        assert data.startswith(b"+OK\r\n") and len(data) < 20000 * 1000
+
+
 if __name__ == "__main__":
     run_tests([
         test_latency_monitor_records_slow_commits,
@@ -123,4 +190,6 @@ if __name__ == "__main__":
         test_info_latencystats,
         test_memory_usage,
         test_redis_cli_tools,
+        test_monitor_matches_redis,
+        test_slow_monitor_is_disconnected_and_never_slows_the_server,
     ])

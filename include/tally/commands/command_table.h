@@ -144,6 +144,11 @@ void RegisterLatencyCommands(CommandTable* table);
 // Drops a connection's transaction state and WATCHes (on disconnect).
 void ResetTransaction(Session& session, Keyspace& keyspace);
 
+// A MONITOR line as Redis writes it: +<seconds>.<micros> [<db> <addr>] "arg" "arg"...,
+// each argument quoted and escaped as Redis's sdscatrepr does.
+std::string FormatMonitorLine(int64_t now_us, int db, std::string_view addr,
+                              std::span<const std::string_view> args);
+
 // The full table.
 std::unique_ptr<CommandTable> BuildCommandTable();
 

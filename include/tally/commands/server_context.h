@@ -43,6 +43,9 @@ class ServerContext {
   virtual void ForEachSession(FunctionRef<void(const Session&)> fn) = 0;
   // Starts a graceful shutdown (stop accepting, commit, sync, close the store, exit 0).
   virtual void RequestShutdown() = 0;
+  // MONITOR: whether any client monitors, and the line (FormatMonitorLine) to send to each.
+  virtual bool has_monitors() const { return false; }
+  virtual void FeedMonitors(std::string line) { (void)line; }
 };
 
 }  // namespace tally

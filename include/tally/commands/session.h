@@ -40,6 +40,7 @@ struct Session {
   // Set by commands for the connection (owner thread only).
   bool close_after_reply = false;  // QUIT: send what is pending, then close
   bool close_now = false;          // drop the connection without a reply
+  bool monitor = false;            // MONITOR: from now on the connection streams commands
 
   // MULTI/EXEC state (owner thread only).
   bool in_multi = false;

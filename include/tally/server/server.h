@@ -36,6 +36,7 @@ namespace tally {
 class AckWaiters;
 class Client;
 class HttpApi;
+class Monitors;
 struct Listener;
 
 class Server : public ServerContext {
@@ -57,6 +58,9 @@ class Server : public ServerContext {
   ServerStats stats() override;
   void ForEachSession(FunctionRef<void(const Session&)> fn) override;
   void RequestShutdown() override;
+  bool has_monitors() const override;
+  void FeedMonitors(std::string line) override;
+  Monitors& monitors() { return *monitors_; }
 
   // For connections and the HTTP API.
   const CommandTable& commands() const { return *commands_; }
@@ -99,6 +103,7 @@ class Server : public ServerContext {
   int bound_port_ = 0;
 
   LatencyMonitor latency_monitor_;  // outlives engine_, whose commit log reports to it
+  std::unique_ptr<Monitors> monitors_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Backups> backups_;  // before engine_ goes: it may be taking one
   std::unique_ptr<CommandTable> commands_;
