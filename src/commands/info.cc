@@ -120,7 +120,7 @@ void Persistence(Builder& b, ServerContext& s) {
          c.last_lsn > bs.last_save_lsn ? c.last_lsn - bs.last_save_lsn : 0);
   b.Line("rdb_bgsave_in_progress", bs.in_progress ? 1 : 0);
   b.Line("rdb_last_save_time", bs.last_save_ms / 1000);
-  b.Line("rdb_last_bgsave_status", bs.last_ok ? "ok" : "err");
+  b.Line("rdb_last_bgsave_status", bs.last_error.empty() ? "ok" : "err");
   b.Line("rdb_last_bgsave_time_sec",
          bs.last_duration_ms < 0 ? int64_t{-1} : (bs.last_duration_ms + 500) / 1000);
   b.Line("rdb_current_bgsave_time_sec",
@@ -284,14 +284,14 @@ std::string BuildInfo(ServerContext& server, const CommandTable* table,
   int count = 0;
   for (const char* name : kSectionOrder) {
     const bool asked = wanted.count(name) || (NonDefault(name) ? everything : all);
-    const bool needs_table = std::string_view(name).ends_with("stats") && name[0] != 's';
+    const std::string_view n = name;
+    const bool needs_table = n == "commandstats" || n == "errorstats" || n == "latencystats";
     if (!asked || (needs_table && table == nullptr)) continue;
     if (count++) b.out.append("\r\n");
     std::string title = name;
     title[0] = static_cast<char>(std::toupper(title[0]));
     if (title == "Cpu") title = "CPU";
     b.out.append("# " + title + "\r\n");
-    std::string_view n = name;
     if (n == "server")
       Server(b, server, st);
     else if (n == "clients")

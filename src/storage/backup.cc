@@ -91,7 +91,6 @@ bool Backups::Begin() {
 void Backups::Finish(StatusOr<BackupInfo> result, int64_t start_ms) {
   MutexLock l(&mu_);
   state_.in_progress = false;
-  state_.last_ok = result.ok();
   state_.last_duration_ms = NowMs() - start_ms;
   if (result.ok()) {
     state_.last_save_ms = start_ms;
@@ -113,11 +112,9 @@ StatusOr<BackupInfo> Backups::Take(const std::string& root, int64_t start_ms) {
   std::error_code ec;
   fs::create_directories(root, ec);
   if (ec) return Status::IOError("cannot create " + root + ": " + ec.message());
-  fs::path dir =
-      fs::path(root) / ("backup-" + UtcStamp(start_ms) + "-lsn" + std::to_string(info.lsn));
-  for (int n = 1; fs::exists(dir); ++n)
-    dir = fs::path(root) / ("backup-" + UtcStamp(start_ms) + "-lsn" + std::to_string(info.lsn) +
-                            "-" + std::to_string(n));
+  const std::string name = "backup-" + UtcStamp(start_ms) + "-lsn" + std::to_string(info.lsn);
+  fs::path dir = fs::path(root) / name;
+  for (int n = 1; fs::exists(dir); ++n) dir = fs::path(root) / (name + "-" + std::to_string(n));
   info.path = dir.string();
   fs::create_directory(dir, ec);
   if (ec) return Status::IOError("cannot create " + info.path + ": " + ec.message());

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "tally/util/clock.h"
 #include "tally/util/thread_name.h"
 
 namespace tally {
@@ -156,8 +155,7 @@ void CommitLog::Fail(const Status& st) {
 
 void CommitLog::RecordLatency(const char* event, std::chrono::steady_clock::duration d) {
   if (LatencyMonitor* m = latency_.load(std::memory_order_acquire)) {
-    m->Record(event, std::chrono::duration_cast<std::chrono::milliseconds>(d).count(),
-              NowMs() / 1000);
+    m->Record(event, std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
   }
 }
 

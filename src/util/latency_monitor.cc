@@ -1,6 +1,13 @@
 #include "tally/util/latency_monitor.h"
 
+#include "tally/util/clock.h"
+
 namespace tally {
+
+void LatencyMonitor::Record(const char* event, int64_t ms) {
+  const int64_t threshold = threshold_ms_.load(std::memory_order_relaxed);
+  if (threshold > 0 && ms >= threshold) Record(event, ms, NowMs() / 1000);
+}
 
 void LatencyMonitor::Record(const char* event, int64_t ms, int64_t now_s) {
   const int64_t threshold = threshold_ms_.load(std::memory_order_relaxed);

@@ -34,14 +34,13 @@ struct BackupInfo {
 // What INFO persistence and LASTSAVE report.
 struct BackupState {
   bool in_progress = false;
-  int64_t current_start_ms = 0;  // of the running backup
-  int64_t last_save_ms = 0;      // start of the last successful one (the server's start at first)
-  Lsn last_save_lsn = 0;         // the LSN it holds (the LSN recovered at start at first)
-  bool last_ok = true;
+  int64_t current_start_ms = 0;   // of the running backup
+  int64_t last_save_ms = 0;       // start of the last successful one (the server's start at first)
+  Lsn last_save_lsn = 0;          // the LSN it holds (the LSN recovered at start at first)
   int64_t last_duration_ms = -1;  // -1: none taken yet
   uint64_t saves = 0;             // successful backups since start
   std::string last_path;
-  std::string last_error;
+  std::string last_error;  // empty: the last backup succeeded (or none was taken)
 };
 
 class Backups {

@@ -31,7 +31,9 @@ class LatencyMonitor {
   };
 
   void set_threshold_ms(int64_t ms) { threshold_ms_.store(ms, std::memory_order_relaxed); }
-  // Records `ms` for `event` at wall-clock second `now_s` if it reaches the threshold.
+  // Records `ms` for `event` now if it reaches the threshold (the clock is read only then).
+  void Record(const char* event, int64_t ms);
+  // The same at wall-clock second `now_s` (tests).
   void Record(const char* event, int64_t ms, int64_t now_s);
   // Every event with samples, by name.
   std::vector<Event> Events() const;
