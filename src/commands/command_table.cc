@@ -77,6 +77,18 @@ void ReplyError(ReplyWriter& reply, const Status& status) {
     case Status::Code::kWrongType:
       reply.Error(errors::kWrongType);
       return;
+    case Status::Code::kValueInfinity:
+      reply.Error(errors::kValueInfinity);
+      return;
+    case Status::Code::kAppliedOverflow:
+      reply.Error(errors::kAppliedOverflow);
+      return;
+    case Status::Code::kAppliedInfinity:
+      reply.Error(errors::kAppliedInfinity);
+      return;
+    case Status::Code::kIdsFull:
+      reply.Error(errors::kIdsFull);
+      return;
     case Status::Code::kInvalidArgument:
       reply.Error(status.message());
       return;
@@ -295,6 +307,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterSlowlogCommands(table.get());
   RegisterPersistenceCommands(table.get());
   RegisterLatencyCommands(table.get());
+  RegisterCounterCommands(table.get());
   return table;
 }
 

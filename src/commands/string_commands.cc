@@ -9,21 +9,11 @@
 #include "tally/util/strings.h"
 
 namespace tally {
-namespace {
-
-// Replies with the value or the protocol's null.
-void ReplyOptional(CommandContext& ctx, const std::optional<std::string>& v) {
-  if (v) {
-    ctx.reply.Bulk(*v);
-  } else {
-    ctx.reply.Null();
-  }
-}
 
 // getExpireMillisecondsOrReply: turns an EX/PX/EXAT/PXAT argument into an absolute time in ms.
 // Replies with the error and returns nullopt on a bad value.
-std::optional<int64_t> ParseExpire(CommandContext& ctx, std::string_view arg, bool seconds,
-                                   bool relative, std::string_view command) {
+std::optional<int64_t> ParseExpireTime(CommandContext& ctx, std::string_view arg, bool seconds,
+                                       bool relative, std::string_view command) {
   auto v = ParseInt64(arg);
   if (!v) {
     ctx.reply.Error(errors::kNotInteger);
@@ -43,6 +33,17 @@ std::optional<int64_t> ParseExpire(CommandContext& ctx, std::string_view arg, bo
   }
   if (ms <= 0) return invalid();
   return ms;
+}
+
+namespace {
+
+// Replies with the value or the protocol's null.
+void ReplyOptional(CommandContext& ctx, const std::optional<std::string>& v) {
+  if (v) {
+    ctx.reply.Bulk(*v);
+  } else {
+    ctx.reply.Null();
+  }
 }
 
 // The expiry options shared by SET and GETEX (parseExtendedStringArgumentsOrReply).
@@ -92,13 +93,13 @@ std::optional<int64_t> ResolveExpire(CommandContext& ctx, const ExpireArgs& e,
     case ExpireArgs::kNone:
       return 0;
     case ExpireArgs::kEx:
-      return ParseExpire(ctx, e.value, true, true, command);
+      return ParseExpireTime(ctx, e.value, true, true, command);
     case ExpireArgs::kPx:
-      return ParseExpire(ctx, e.value, false, true, command);
+      return ParseExpireTime(ctx, e.value, false, true, command);
     case ExpireArgs::kExat:
-      return ParseExpire(ctx, e.value, true, false, command);
+      return ParseExpireTime(ctx, e.value, true, false, command);
     case ExpireArgs::kPxat:
-      return ParseExpire(ctx, e.value, false, false, command);
+      return ParseExpireTime(ctx, e.value, false, false, command);
   }
   return 0;
 }
@@ -147,7 +148,7 @@ void SetNxCommand(CommandContext& ctx) {
 }
 
 void SetExGeneric(CommandContext& ctx, bool seconds, std::string_view command) {
-  auto expire = ParseExpire(ctx, ctx.args[2], seconds, true, command);
+  auto expire = ParseExpireTime(ctx, ctx.args[2], seconds, true, command);
   if (!expire) return;
   SetOptions options;
   options.expire_at_ms = *expire;

@@ -208,6 +208,18 @@ Lsn HttpApi::Route(const HttpRequest& request, std::string_view path, const Quer
       return IncrCounter(request, *key, action == "decr", db, response);
     }
   }
+  constexpr std::string_view kLimits = "/v1/limits/";
+  if (path.substr(0, kLimits.size()) == kLimits) {
+    const std::string_view rest = path.substr(kLimits.size());
+    auto key = PercentDecode(rest, false);
+    if (!key || key->empty() || rest.find('/') != std::string_view::npos) {
+      response->status = key ? 404 : 400;
+      response->body = key ? ErrorBody(herr::kNotFound, herr::kNoSuchRoute)
+                           : ErrorBody(herr::kBadRequest, herr::kBadPercent);
+      return 0;
+    }
+    return m == "POST" ? Throttle(request, *key, db, response) : method_not_allowed("POST");
+  }
   response->status = 404;
   response->body = ErrorBody(herr::kNotFound, herr::kNoSuchRoute);
   return 0;

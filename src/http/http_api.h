@@ -5,7 +5,10 @@
 // the response, exactly as a RESP connection waits before its replies.
 //
 //   GET    /v1/counters/{key}             {"key": k, "value": 42}, 404 if missing
-//   POST   /v1/counters/{key}/incr|decr   body {"by": n} or {"by_float": "1.5"}; the new value
+//   POST   /v1/counters/{key}/incr|decr   body {"by": n} or {"by_float": "1.5"}; the new value.
+//          With "min", "max", "saturate" or an Idempotency-Key header: INCREX, and "applied"
+//   POST   /v1/limits/{key}               body {"max_burst", "count_per_period", "period",
+//          "quantity"}: CL.THROTTLE's five figures; 429 with Retry-After when limited
 //   PUT    /v1/counters/{key}             body {"value": 10, "ttl_ms": 60000}
 //   DELETE /v1/counters/{key}             {"key": k, "deleted": true}, 404 if missing
 //   GET    /v1/counters?prefix=&cursor=&limit=   {"counters": [...], "cursor": "0"}
@@ -62,6 +65,12 @@ class HttpApi {
   Lsn GetCounter(std::string_view key, int db, HttpResponse* response);
   Lsn IncrCounter(const HttpRequest& request, std::string_view key, bool decr, int db,
                   HttpResponse* response);
+  // INCRBY, DECRBY or INCRBYFLOAT (`amount` as given; negated here for a float decrement).
+  Lsn PlainIncr(std::string_view key, bool decr, bool is_float, std::string amount, int db,
+                HttpResponse* response);
+  // POST /v1/limits/{key}: CL.THROTTLE with the body's parameters; 429 with Retry-After when
+  // limited.
+  Lsn Throttle(const HttpRequest& request, std::string_view key, int db, HttpResponse* response);
   Lsn PutCounter(const HttpRequest& request, std::string_view key, int db, HttpResponse* response);
   Lsn DeleteCounter(std::string_view key, int db, HttpResponse* response);
   Lsn ListCounters(const QueryParams& query, int db, HttpResponse* response);

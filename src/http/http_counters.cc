@@ -29,6 +29,13 @@ json NumberJson(const json& reply) {
   return reply;
 }
 
+// A JSON integer that fits int64.
+bool IsInt64(const json& v) {
+  return v.is_number_integer() &&
+         !(v.is_number_unsigned() &&
+           v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()));
+}
+
 Lsn Bad(HttpResponse* response, const char* message) {
   response->status = 400;
   response->body = HttpApi::ErrorBody(herr::kBadRequest, message);
@@ -68,6 +75,20 @@ std::string GlobEscape(std::string_view s) {
   return out;
 }
 
+// A bound ("min", "max") as INCREX takes it: an integer, or a string for BYFLOAT's floats.
+bool BoundArg(const json& body, const char* name, std::string* out) {
+  auto it = body.find(name);
+  if (it == body.end()) return true;
+  if (it->is_string()) {
+    *out = it->get<std::string>();
+  } else if (IsInt64(*it)) {
+    *out = it->dump();
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Lsn HttpApi::GetCounter(std::string_view key, int db, HttpResponse* response) {
@@ -84,6 +105,8 @@ Lsn HttpApi::GetCounter(std::string_view key, int db, HttpResponse* response) {
   return r.lsn;
 }
 
+// Plain increments are INCRBY/DECRBY/INCRBYFLOAT. Bounds ("min", "max", "saturate") or an
+// Idempotency-Key header make it INCREX (IDMP <key>), whose reply adds "applied".
 Lsn HttpApi::IncrCounter(const HttpRequest& request, std::string_view key, bool decr, int db,
                          HttpResponse* response) {
   auto body = ParseObject(request, /*optional=*/true, response);
@@ -92,19 +115,46 @@ Lsn HttpApi::IncrCounter(const HttpRequest& request, std::string_view key, bool 
   auto by_float = body->find("by_float");
   if (by != body->end() && by_float != body->end()) return Bad(response, herr::kByAndByFloat);
   std::string amount = "1";
-  std::string_view command = decr ? "DECRBY" : "INCRBY";
+  bool is_float = false;
   if (by != body->end()) {
-    if (!by->is_number_integer() ||
-        (by->is_number_unsigned() &&
-         by->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
-      return Bad(response, herr::kByNotInteger);
+    if (!IsInt64(*by)) return Bad(response, herr::kByNotInteger);
     amount = by->dump();
   } else if (by_float != body->end()) {
     if (!by_float->is_string()) return Bad(response, herr::kByFloatNotString);
-    command = "INCRBYFLOAT";
+    is_float = true;
     amount = by_float->get<std::string>();
-    if (decr) amount = Negate(amount);
   }
+  std::string lo, hi;
+  if (!BoundArg(*body, "min", &lo) || !BoundArg(*body, "max", &hi))
+    return Bad(response, herr::kBoundNotNumber);
+  auto saturate = body->find("saturate");
+  if (saturate != body->end() && !saturate->is_boolean())
+    return Bad(response, herr::kSaturateNotBool);
+  const std::string_view id = request.Header("idempotency-key");
+  const bool increx = !lo.empty() || !hi.empty() || saturate != body->end() || !id.empty();
+  if (!increx) return PlainIncr(key, decr, is_float, amount, db, response);
+  if (decr) amount = Negate(amount);
+  std::vector<std::string_view> args = {"INCREX", key, is_float ? "BYFLOAT" : "BYINT", amount};
+  if (!lo.empty()) args.insert(args.end(), {"LBOUND", lo});
+  if (!hi.empty()) args.insert(args.end(), {"UBOUND", hi});
+  if (saturate != body->end() && saturate->get<bool>()) args.push_back("SATURATE");
+  if (!id.empty()) args.insert(args.end(), {"IDMP", id});
+  Reply r = Run(args, db);
+  if (r.json.error) {
+    SetHttpError(r.json, response);
+  } else {
+    response->body = json{{"key", TextJson(key)},
+                          {"value", NumberJson(r.json.value[0])},
+                          {"applied", NumberJson(r.json.value[1])}}
+                         .dump();
+  }
+  return r.lsn;
+}
+
+Lsn HttpApi::PlainIncr(std::string_view key, bool decr, bool is_float, std::string amount, int db,
+                       HttpResponse* response) {
+  std::string_view command = is_float ? "INCRBYFLOAT" : decr ? "DECRBY" : "INCRBY";
+  if (is_float && decr) amount = Negate(amount);
   std::string_view args[] = {command, key, amount};
   Reply r = Run(args, db);
   if (r.json.error) {
@@ -195,6 +245,42 @@ Lsn HttpApi::ListCounters(const QueryParams& query, int db, HttpResponse* respon
   }
   response->body = json{{"counters", std::move(counters)}, {"cursor", r.json.value[0]}}.dump();
   return lsn;
+}
+
+Lsn HttpApi::Throttle(const HttpRequest& request, std::string_view key, int db,
+                      HttpResponse* response) {
+  auto body = ParseObject(request, /*optional=*/false, response);
+  if (!body) return 0;
+  std::string values[4];
+  const char* names[] = {"max_burst", "count_per_period", "period", "quantity"};
+  for (int i = 0; i < 4; ++i) {
+    auto it = body->find(names[i]);
+    if (it == body->end() && i == 3) {
+      values[i] = "1";
+    } else if (it == body->end() || !IsInt64(*it)) {
+      return Bad(response, herr::kThrottleParams);
+    } else {
+      values[i] = it->dump();
+    }
+  }
+  std::string_view args[] = {"CL.THROTTLE", key, values[0], values[1], values[2], values[3]};
+  Reply r = Run(args, db);
+  if (r.json.error) {
+    SetHttpError(r.json, response);
+    return r.lsn;
+  }
+  const json& v = r.json.value;
+  const bool limited = v[0] == 1;
+  const int64_t retry_after = v[3].get<int64_t>();
+  if (limited) {
+    response->status = 429;
+    if (retry_after >= 0)
+      response->headers.emplace_back("Retry-After", std::to_string(retry_after));
+  }
+  response->body = json{{"key", TextJson(key)}, {"limited", limited},         {"limit", v[1]},
+                        {"remaining", v[2]},    {"retry_after", retry_after}, {"reset_after", v[4]}}
+                       .dump();
+  return r.lsn;
 }
 
 }  // namespace tally

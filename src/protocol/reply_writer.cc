@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "tally/util/numbers.h"
+
 namespace tally {
 
 void ReplyWriter::Header(char type, int64_t n) {
@@ -76,6 +78,15 @@ void ReplyWriter::Double(double d) {
   } else {
     Bulk(std::string_view(buf, len));
   }
+}
+
+void ReplyWriter::HumanLongDouble(long double d) {
+  if (protocol_ != 3) return Bulk(FormatLongDouble(d));
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), static_cast<double>(d));
+  out_->push_back(',');
+  out_->append(buf, ec == std::errc() ? end : buf);
+  out_->append("\r\n");
 }
 
 void ReplyWriter::Bool(bool b) {

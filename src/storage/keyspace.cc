@@ -73,12 +73,12 @@ Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
     : store_(store), log_(log), options_(options) {
   for (size_t i = 0; i < kShards; ++i) {
     auto s = std::make_unique<Shard>();
-    s->dbs.resize(options_.databases);
+    s->dbs.resize(kDbSlots);  // user databases and the system ones (types.h)
     shards_.push_back(std::move(s));
   }
-  flush_lsn_.reset(new std::atomic<Lsn>[options_.databases]);
-  flush_epoch_.reset(new std::atomic<uint64_t>[options_.databases]);
-  for (int db = 0; db < options_.databases; ++db) {
+  flush_lsn_.reset(new std::atomic<Lsn>[kDbSlots]);
+  flush_epoch_.reset(new std::atomic<uint64_t>[kDbSlots]);
+  for (int db = 0; db < kDbSlots; ++db) {
     flush_lsn_[db] = 0;
     flush_epoch_[db] = 0;
   }

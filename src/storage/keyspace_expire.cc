@@ -42,7 +42,11 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t max_keys) {
   }
   const size_t budget = max_keys;
   size_t handled = 0;
-  for (int db = 0; db < options_.databases && max_keys > 0; ++db) {
+  std::vector<int> dbs;
+  for (int db = 0; db < options_.databases; ++db) dbs.push_back(db);
+  dbs.insert(dbs.end(), {kHistoryDb, kIdempotencyDb});
+  for (int db : dbs) {
+    if (max_keys == 0) break;
     std::vector<std::pair<int64_t, std::string>> due;
     Status st =
         store_->ForEachDue(static_cast<DbIndex>(db), now_ms, [&](int64_t at, std::string_view key) {

@@ -146,7 +146,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   store->data_cf_ = handles[0];
   store->meta_cf_ = handles[1];
   store->expiry_cf_ = handles[2];
-  std::vector<KeyCounts> counts(options.databases);
+  std::vector<KeyCounts> counts(kDbSlots);  // system databases too (types.h)
 
   std::string v;
   s = raw->Get(rocksdb::ReadOptions(), store->meta_cf_, kLsnKey, &v);
@@ -155,7 +155,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   } else if (!s.IsNotFound()) {
     return FromRocks(s);
   }
-  for (int db = 0; db < options.databases; ++db) {
+  for (int db = 0; db < kDbSlots; ++db) {
     s = raw->Get(rocksdb::ReadOptions(), store->meta_cf_, CountsKey(db), &v);
     if (s.ok()) {
       if (v.size() != 16) return Status::Corruption("bad key counts for db " + std::to_string(db));
@@ -202,9 +202,11 @@ void Store::AddToBatch(const Record& r, rocksdb::WriteBatch* batch) const {
       batch->DeleteRange(expiry_cf_, std::string(1, static_cast<char>(r.db)),
                          std::string(1, static_cast<char>(r.db + 1)));
       break;
-    case Record::Kind::kFlushAll:
-      batch->DeleteRange(data_cf_, std::string(1, '\0'), std::string(1, '\xff'));
-      batch->DeleteRange(expiry_cf_, std::string(1, '\0'), std::string(1, '\xff'));
+    case Record::Kind::kFlushAll:  // every user database; the system ones stay (types.h)
+      batch->DeleteRange(data_cf_, std::string(1, '\0'),
+                         std::string(1, static_cast<char>(kHistoryDb)));
+      batch->DeleteRange(expiry_cf_, std::string(1, '\0'),
+                         std::string(1, static_cast<char>(kHistoryDb)));
       break;
   }
 }

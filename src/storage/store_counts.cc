@@ -3,6 +3,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "tally/storage/store.h"
@@ -38,7 +39,10 @@ CountDelta BlindDelta(const Record& r, KeyState before) {
 }  // namespace
 
 void AddToCounts(const Record& r, CountDelta delta, std::vector<KeyCounts>* counts) {
-  if (r.kind == Record::Kind::kFlushAll) counts->assign(counts->size(), KeyCounts{});
+  if (r.kind == Record::Kind::kFlushAll) {
+    std::fill(counts->begin(), counts->begin() + std::min<size_t>(counts->size(), kHistoryDb),
+              KeyCounts{});
+  }
   if (r.db >= counts->size()) return;
   if (r.kind == Record::Kind::kFlushDb) (*counts)[r.db] = KeyCounts{};
   (*counts)[r.db].keys += delta.keys;
@@ -56,6 +60,11 @@ Store::MemoryUsage Store::memory() const {
 std::vector<KeyCounts> Store::counts() const {
   MutexLock l(&counts_mu_);
   return counts_;
+}
+
+KeyCounts Store::count(DbIndex db) const {
+  MutexLock l(&counts_mu_);
+  return db < counts_.size() ? counts_[db] : KeyCounts{};
 }
 
 Status Store::ResolveDeltas(std::span<const Record> records, std::vector<CountDelta>* out) const {
@@ -76,7 +85,7 @@ Status Store::ResolveDeltas(std::span<const Record> records, std::vector<CountDe
   for (size_t i = 0; i < records.size(); ++i) {
     const Record& r = records[i];
     if (r.kind == Record::Kind::kFlushAll) {
-      flushed.assign(flushed.size(), static_cast<ptrdiff_t>(i));
+      std::fill(flushed.begin(), flushed.begin() + kHistoryDb, static_cast<ptrdiff_t>(i));
       continue;
     }
     if (r.kind == Record::Kind::kFlushDb) flushed[r.db] = static_cast<ptrdiff_t>(i);

@@ -43,6 +43,21 @@ std::string Status::ToString() const {
     case Code::kBusy:
       name = "Busy";
       break;
+    case Code::kValueInfinity:
+      name = "Value is infinite";
+      break;
+    case Code::kAppliedOverflow:
+      name = "Applied increment overflows";
+      break;
+    case Code::kAppliedInfinity:
+      name = "Applied increment is infinite";
+      break;
+    case Code::kOutOfRange:
+      name = "Out of range";
+      break;
+    case Code::kIdsFull:
+      name = "Idempotency table full";
+      break;
   }
   return message_.empty() ? std::string(name) : std::string(name) + ": " + message_;
 }

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -140,6 +141,7 @@ void RegisterScanCommands(CommandTable* table);
 void RegisterSlowlogCommands(CommandTable* table);
 void RegisterPersistenceCommands(CommandTable* table);
 void RegisterLatencyCommands(CommandTable* table);
+void RegisterCounterCommands(CommandTable* table);  // INCREX, CL.THROTTLE
 
 // Drops a connection's transaction state and WATCHes (on disconnect).
 void ResetTransaction(Session& session, Keyspace& keyspace);
@@ -157,6 +159,21 @@ std::string BackupRoot(Config& config);
 
 // Replies with the Redis error for a failed keyspace call.
 void ReplyError(ReplyWriter& reply, const Status& status);
+// getExpireMillisecondsOrReply: an EX/PX/EXAT/PXAT argument as an absolute time in ms
+// (`seconds`: EX/EXAT; `relative`: EX/PX). Replies with Redis's error ("invalid expire time in
+// '<command>' command") and returns nullopt on a bad value.
+std::optional<int64_t> ParseExpireTime(CommandContext& ctx, std::string_view arg, bool seconds,
+                                       bool relative, std::string_view command);
+
+// The usual tail of a handler: a failed keyspace call replies its error; otherwise the reply
+// waits for the LSN and `reply(value)` writes it.
+template <typename T, typename ReplyFn>
+void ReplyWritten(CommandContext& ctx, StatusOr<Written<T>>&& result, ReplyFn&& reply) {
+  if (!result.ok()) return ReplyError(ctx.reply, result.status());
+  ctx.WaitFor(result->lsn);
+  reply(result->value);
+}
+
 // A HELP subcommand's reply: the lines as simple strings.
 void ReplyHelp(ReplyWriter& reply, std::span<const char* const> lines);
 // "wrong number of arguments for '<name>' command".

@@ -54,6 +54,30 @@ inline constexpr const char* kRewriteFailed = "Rewriting config file: ";
 inline constexpr const char* kBgsaveInProgress = "Background save already in progress";
 // Tally's own (Redis replies a bare "-ERR" when a save fails); the reason follows.
 inline constexpr const char* kBackupFailed = "backup failed: ";
+// INCREX (Redis 8.8).
+inline constexpr const char* kIncrementNotInteger = "Increment is not an integer or out of range";
+inline constexpr const char* kIncrementNotFloat = "Increment is not a valid float";
+inline constexpr const char* kIncrementInfinity = "BYFLOAT increment cannot be Infinity";
+inline constexpr const char* kLboundNotInteger = "LBOUND is not an integer or out of range";
+inline constexpr const char* kUboundNotInteger = "UBOUND is not an integer or out of range";
+inline constexpr const char* kLboundNotFloat = "LBOUND is not a valid float";
+inline constexpr const char* kUboundNotFloat = "UBOUND is not a valid float";
+inline constexpr const char* kBoundsCrossed = "LBOUND can't be greater than UBOUND";
+inline constexpr const char* kEnxNeedsExpiration = "ENX flag requires an expiration";
+inline constexpr const char* kValueInfinity = "value cannot be Infinity";
+inline constexpr const char* kAppliedOverflow = "applied increment would overflow";
+inline constexpr const char* kAppliedInfinity = "applied increment would be Infinity";
+// CL.THROTTLE: redis-cell's texts (a module's "Cell error"), and Tally's where it has none.
+inline constexpr const char* kThrottleUsage =
+    "-Cell error: Usage: cl.throttle <key> <max_burst> <count per period> <period> "
+    "[<quantity>]";
+inline constexpr const char* kThrottleNotInteger = "-Cell error: Couldn't parse as integer: ";
+inline constexpr const char* kThrottleRange =
+    "-Cell error: max_burst and quantity must be >= 0, count per period and period > 0, and "
+    "at most a million actions per second";
+// IDMP (Tally's own).
+inline constexpr const char* kIdsFull =
+    "too many request ids kept (idempotency-max-ids); retry later or raise the limit";
 inline constexpr const char* kSlowlogCount = "count should be greater than or equal to -1";
 
 // HTTP API errors (Tally's own; the code goes in {"error": {"code": ...}}, the text in
@@ -75,6 +99,12 @@ inline constexpr const char* kBodyNotObject = "the body must be a JSON object";
 inline constexpr const char* kByNotInteger = "\"by\" must be an integer";
 inline constexpr const char* kByFloatNotString = "\"by_float\" must be a string such as \"1.5\"";
 inline constexpr const char* kByAndByFloat = "give \"by\" or \"by_float\", not both";
+inline constexpr const char* kBoundNotNumber =
+    "\"min\" and \"max\" must be integers (or strings such as \"1.5\" with \"by_float\")";
+inline constexpr const char* kThrottleParams =
+    "\"max_burst\", \"count_per_period\" and \"period\" (and \"quantity\", default 1) must be "
+    "integers";
+inline constexpr const char* kSaturateNotBool = "\"saturate\" must be true or false";
 inline constexpr const char* kValueMissing = "\"value\" (an integer or a string) is required";
 inline constexpr const char* kTtlNotPositive = "\"ttl_ms\" must be a positive integer";
 inline constexpr const char* kArgsNotStrings =

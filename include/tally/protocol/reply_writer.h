@@ -38,7 +38,10 @@ class ReplyWriter {
   void MapHeader(size_t pairs);  // "%n" in RESP3, "*2n" in RESP2
   void SetHeader(size_t n);      // "~n" in RESP3, "*n" in RESP2
   void Double(double d);         // "," in RESP3, a bulk string in RESP2
-  void Bool(bool b);             // "#t"/"#f" in RESP3, ":1"/":0" in RESP2
+  // Redis's addReplyHumanLongDouble: RESP2 a bulk string in INCRBYFLOAT's form, RESP3 a double
+  // in its shortest round-trip form (as Redis 8 writes doubles). REQUIRES: finite.
+  void HumanLongDouble(long double d);
+  void Bool(bool b);  // "#t"/"#f" in RESP3, ":1"/":0" in RESP2
   // A verbatim string ("=len\r\ntxt:...") in RESP3, a bulk string in RESP2.
   void Verbatim(std::string_view s, std::string_view format = "txt");
   // Raw protocol bytes, for replies built elsewhere.

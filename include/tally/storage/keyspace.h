@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "tally/storage/commit_log.h"
+#include "tally/storage/counters.h"
 #include "tally/storage/store.h"
 #include "tally/storage/types.h"
 #include "tally/util/function_ref.h"
@@ -82,6 +83,22 @@ class Keyspace {
   // then the increment is not a float (checked in that order, as Redis does), kNanOrInfinity.
   StatusOr<Written<std::string>> IncrByFloat(DbIndex db, std::string_view key,
                                              std::string_view increment);
+  // A client-chosen request id (IDMP), scoped to one key.
+  struct RequestId {
+    std::string_view id;
+    int64_t window_ms = 0;  // how long the id and its reply are kept
+    int64_t max_ids = 0;    // a new id is refused (kIdsFull) while this many are kept
+  };
+  // INCREX (Redis 8.8, see counters.h). With `request`: a second call with the same key and id
+  // inside the window changes nothing and returns the first call's reply. The id and its reply
+  // are records of the same group as the change, so a crash never keeps one without the other.
+  StatusOr<Written<IncrExReply>> IncrEx(DbIndex db, std::string_view key,
+                                        const IncrExOptions& options,
+                                        const RequestId* request = nullptr);
+  // CL.THROTTLE (redis-cell): the key holds the theoretical arrival time in nanoseconds, with
+  // a TTL for when the limiter is full again. kNotInteger if it holds something else.
+  StatusOr<Written<ThrottleOutcome>> Throttle(DbIndex db, std::string_view key,
+                                              const ThrottleParams& params);
   StatusOr<Written<std::optional<std::string>>> Get(DbIndex db, std::string_view key);
   StatusOr<Written<SetResult>> Set(DbIndex db, std::string_view key, std::string_view value,
                                    const SetOptions& options);

@@ -89,6 +89,8 @@ class Store : public RecordWriter {
   // Each database's key counts as of the last Write() (as recovered before the first). Any
   // thread.
   std::vector<KeyCounts> counts() const;
+  // One database's counts (system databases included).
+  KeyCounts count(DbIndex db) const;
 
   // Calls fn(expire_at_ms, key) for the expiry-index entries of `db` due at or before `now_ms`,
   // soonest first, until it returns false.

@@ -18,4 +18,10 @@ inline int64_t NowUs() {
       .count();
 }
 
+inline int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace tally

@@ -26,7 +26,7 @@ enum class Opt : int {
   kAppendonly,               // Always "yes": Tally always logs. Read-only, for clients that ask.
   kSave,                     // Always "": no snapshots. Read-only, for clients that ask.
   kIoThreads,                // Default: 0 = one per core
-  kDatabases,                // Default: 16 (1..255)
+  kDatabases,                // Default: 16 (1..254)
   kRequirepass,              // Default: "" (no password)
   kMaxclients,               // Default: 10000
   kTimeout,                  // Default: 0 (idle clients are never closed)
@@ -55,6 +55,8 @@ enum class Opt : int {
   kLatencyMonitorThreshold,  // Default: 0 (ms; events at least this slow go to LATENCY; 0: off)
   kLatencyTracking,          // Default: yes (per-command latency percentiles, INFO latencystats)
   kLatencyTrackingInfoPercentiles,  // Default: "50 99 99.9"
+  kIdempotencyWindow,  // Default: 86400 (seconds an IDMP request id and its reply are kept)
+  kIdempotencyMaxIds,  // Default: 1000000 (ids kept at most; a new one past it is refused)
   kCount
 };
 

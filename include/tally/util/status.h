@@ -29,6 +29,11 @@ class [[nodiscard]] Status {
     kShutdown,         // the server is stopping
     kNoSuchKey,        // the key an operation needs does not exist
     kBusy,             // an operation of this kind is already running
+    kValueInfinity,    // INCREX BYFLOAT: the stored value is infinite
+    kAppliedOverflow,  // INCREX: the applied integer increment would leave int64
+    kAppliedInfinity,  // INCREX: the applied float increment would be infinite
+    kIdsFull,          // the idempotency table is at idempotency-max-ids
+    kOutOfRange,       // arguments whose arithmetic would overflow (CL.THROTTLE's rates)
   };
 
   Status() = default;
@@ -47,6 +52,7 @@ class [[nodiscard]] Status {
   static Status Shutdown() { return {Code::kShutdown, "server is shutting down"}; }
   static Status NoSuchKey() { return {Code::kNoSuchKey, "no such key"}; }
   static Status Busy(std::string msg) { return {Code::kBusy, std::move(msg)}; }
+  static Status Of(Code code) { return {code, {}}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

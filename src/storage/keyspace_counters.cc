@@ -1,0 +1,98 @@
+// Tally's counter commands over Keyspace::Update: INCREX with retry-safe request ids.
+#include "tally/storage/keyspace.h"
+#include "tally/util/clock.h"
+#include "tally/util/numbers.h"
+
+namespace tally {
+namespace {
+
+using Mutation = Keyspace::Mutation;
+
+// [db][key length, 4 bytes big-endian][key][id]: ids of one key sort together.
+std::string IdempotencyKey(DbIndex db, std::string_view key, std::string_view id) {
+  std::string k(1, static_cast<char>(db));
+  const uint32_t n = static_cast<uint32_t>(key.size());
+  for (int shift = 24; shift >= 0; shift -= 8) k.push_back(static_cast<char>((n >> shift) & 0xff));
+  k.append(key);
+  k.append(id);
+  return k;
+}
+
+// What INCREX writes: the new value, its expiry as the options say, or a delete when that
+// expiry has passed.
+Mutation IncrExWrite(const Keyspace::Value* current, std::string text, const IncrExOptions& o) {
+  int64_t expire = current != nullptr ? current->expire_at_ms : 0;
+  if (o.ttl == IncrExOptions::Ttl::kPersist) expire = 0;
+  if (o.ttl == IncrExOptions::Ttl::kSet && !(o.enx && expire != 0)) expire = o.expire_at_ms;
+  Mutation m;
+  if (expire != 0 && expire <= NowMs()) {
+    if (current != nullptr) m.op = Mutation::Op::kDelete;
+    return m;
+  }
+  m.op = Mutation::Op::kPut;
+  m.data = std::move(text);
+  m.expire_at_ms = expire;
+  return m;
+}
+
+}  // namespace
+
+StatusOr<Written<IncrExReply>> Keyspace::IncrEx(DbIndex db, std::string_view key,
+                                                const IncrExOptions& options,
+                                                const RequestId* request) {
+  IncrExReply reply;
+  std::string id_key;
+  if (request != nullptr) id_key = IdempotencyKey(db, key, request->id);
+  const KeyRef refs[] = {{db, key}, {kIdempotencyDb, id_key}};
+  std::span<const KeyRef> keys(refs, request != nullptr ? 2 : 1);
+  auto lsn = Update(keys, [&](auto current, auto out) -> Status {
+    if (request != nullptr && current[1] != nullptr) {
+      if (auto first = DecodeIncrExReply(current[1]->data)) {
+        reply = *first;  // a retry: the first reply, nothing applied
+        return Status::OK();
+      }
+    }
+    if (request != nullptr && store_->count(kIdempotencyDb).keys >= request->max_ids)
+      return Status::Of(Status::Code::kIdsFull);
+    std::optional<std::string_view> text;
+    if (current[0] != nullptr) text = current[0]->data;
+    auto r = ApplyIncrEx(text, options);
+    if (!r.ok()) return r.status();
+    reply = r->reply;
+    if (r->written) out[0] = IncrExWrite(current[0], std::move(r->new_text), options);
+    if (request != nullptr) {
+      out[1].op = Mutation::Op::kPut;
+      out[1].data = EncodeIncrExReply(reply);
+      out[1].expire_at_ms = NowMs() + request->window_ms;
+    }
+    return Status::OK();
+  });
+  if (!lsn.ok()) return lsn.status();
+  return Written<IncrExReply>{reply, *lsn};
+}
+
+StatusOr<Written<ThrottleOutcome>> Keyspace::Throttle(DbIndex db, std::string_view key,
+                                                      const ThrottleParams& params) {
+  ThrottleOutcome outcome;
+  std::string_view keys[] = {key};
+  auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
+    std::optional<int64_t> tat;
+    if (current[0] != nullptr) {
+      tat = ParseInt64(current[0]->data);
+      if (!tat) return Status::NotInteger();
+    }
+    auto r = ApplyThrottle(tat, NowNs(), params);
+    if (!r.ok()) return r.status();
+    outcome = *r;
+    if (outcome.write) {
+      out[0].op = Mutation::Op::kPut;
+      out[0].data = FormatInt64(outcome.new_tat);
+      out[0].expire_at_ms = NowMs() + std::max<int64_t>(1, outcome.ttl_ns / 1'000'000);
+    }
+    return Status::OK();
+  });
+  if (!lsn.ok()) return lsn.status();
+  return Written<ThrottleOutcome>{outcome, *lsn};
+}
+
+}  // namespace tally
