@@ -3,6 +3,7 @@
 #include <cfloat>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "tally/commands/arg_parser.h"
@@ -178,6 +179,41 @@ void ThrottleCommand(CommandContext& ctx) {
   });
 }
 
+// TALLY.HISTORY key [FROM ms] [TO ms] [COUNT n] -> [[timestamp_ms, value], ...], oldest first
+void HistoryCommand(CommandContext& ctx) {
+  ArgParser p(ctx.args.subspan(2));
+  int64_t from = 0, to = std::numeric_limits<int64_t>::max(), count = 0;
+  bool has_from = false, has_to = false, has_count = false;
+  std::string_view v;
+  while (p.HasNext()) {
+    if (p.Check("FROM", &v, &has_from)) {
+      from = ParseInt64Or(p, v, errors::kNotInteger).value_or(0);
+    } else if (p.Check("TO", &v, &has_to)) {
+      to = ParseInt64Or(p, v, errors::kNotInteger).value_or(0);
+    } else if (p.Check("COUNT", &v, &has_count)) {
+      count = ParseInt64Or(p, v, errors::kNotInteger).value_or(0);
+      if (p.ok() && count <= 0) p.Fail(errors::kMustBePositive);
+    } else {
+      p.Fail();
+    }
+  }
+  if (!p.ok()) return ctx.reply.Error(p.error());
+  ReplyWritten(ctx,
+               ctx.keyspace().History(ctx.db(), ctx.args[1], from, to, static_cast<size_t>(count)),
+               [&](const std::vector<Keyspace::HistoryPoint>& points) {
+                 ctx.reply.ArrayHeader(points.size());
+                 for (const auto& point : points) {
+                   ctx.reply.ArrayHeader(2);
+                   ctx.reply.Integer(point.at_ms);
+                   if (point.value) {
+                     ctx.reply.Bulk(*point.value);
+                   } else {
+                     ctx.reply.Null();
+                   }
+                 }
+               });
+}
+
 }  // namespace
 
 void RegisterCounterCommands(CommandTable* table) {
@@ -190,6 +226,10 @@ void RegisterCounterCommands(CommandTable* table) {
   table->Register(MakeCommand("cl.throttle", -1, kCmdWrite | kCmdDenyOom, ThrottleCommand, "string",
                               "Rate limiting (redis-cell's GCRA): whether an action is allowed "
                               "and the limiter's state.",
+                              "0.1.0", kKey1));
+  table->Register(MakeCommand("tally.history", -2, kCmdReadonly, HistoryCommand, "string",
+                              "The values a key had over time (keys matching history-keys), "
+                              "oldest first.",
                               "0.1.0", kKey1));
 }
 

@@ -103,6 +103,8 @@ void Memory(Builder& b, ServerContext& s) {
   b.Line("used_memory_rss_human", Human(rss));
   b.Line("tally_table_bytes", table);
   b.Line("tally_table_max_memory", s.config().Int(Opt::kTableMaxMemory));
+  b.Line("tally_history_samples", s.keyspace().system_keys(kHistoryDb));
+  b.Line("tally_idempotency_ids", s.keyspace().system_keys(kIdempotencyDb));
   b.Line("maxmemory", "0");
   b.Line("maxmemory_policy", "noeviction");
   b.Line("mem_allocator", "libc");

@@ -207,6 +207,8 @@ Lsn HttpApi::Route(const HttpRequest& request, std::string_view path, const Quer
       if (m != "POST") return method_not_allowed("POST");
       return IncrCounter(request, *key, action == "decr", db, response);
     }
+    if (action == "history")
+      return m == "GET" ? CounterHistory(query, *key, db, response) : method_not_allowed("GET");
   }
   constexpr std::string_view kLimits = "/v1/limits/";
   if (path.substr(0, kLimits.size()) == kLimits) {

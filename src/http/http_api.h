@@ -7,6 +7,8 @@
 //   GET    /v1/counters/{key}             {"key": k, "value": 42}, 404 if missing
 //   POST   /v1/counters/{key}/incr|decr   body {"by": n} or {"by_float": "1.5"}; the new value.
 //          With "min", "max", "saturate" or an Idempotency-Key header: INCREX, and "applied"
+//   GET    /v1/counters/{key}/history?from=&to=&limit=   {"key": k, "history": [{"t": ms,
+//          "value": v}, ...]} (keys matching history-keys; value null for a delete)
 //   POST   /v1/limits/{key}               body {"max_burst", "count_per_period", "period",
 //          "quantity"}: CL.THROTTLE's five figures; 429 with Retry-After when limited
 //   PUT    /v1/counters/{key}             body {"value": 10, "ttl_ms": 60000}
@@ -71,6 +73,9 @@ class HttpApi {
   // POST /v1/limits/{key}: CL.THROTTLE with the body's parameters; 429 with Retry-After when
   // limited.
   Lsn Throttle(const HttpRequest& request, std::string_view key, int db, HttpResponse* response);
+  // GET /v1/counters/{key}/history?from=&to=&limit=: TALLY.HISTORY.
+  Lsn CounterHistory(const QueryParams& query, std::string_view key, int db,
+                     HttpResponse* response);
   Lsn PutCounter(const HttpRequest& request, std::string_view key, int db, HttpResponse* response);
   Lsn DeleteCounter(std::string_view key, int db, HttpResponse* response);
   Lsn ListCounters(const QueryParams& query, int db, HttpResponse* response);

@@ -283,4 +283,23 @@ Lsn HttpApi::Throttle(const HttpRequest& request, std::string_view key, int db,
   return r.lsn;
 }
 
+Lsn HttpApi::CounterHistory(const QueryParams& query, std::string_view key, int db,
+                            HttpResponse* response) {
+  std::vector<std::string_view> args = {"TALLY.HISTORY", key};
+  for (const auto& [name, value] : query) {
+    if (name == "from") args.insert(args.end(), {"FROM", value});
+    if (name == "to") args.insert(args.end(), {"TO", value});
+    if (name == "limit") args.insert(args.end(), {"COUNT", value});
+  }
+  Reply r = Run(args, db);
+  if (r.json.error) {
+    SetHttpError(r.json, response);
+    return r.lsn;
+  }
+  json points = json::array();
+  for (const json& p : r.json.value) points.push_back({{"t", p[0]}, {"value", ValueJson(p[1])}});
+  response->body = json{{"key", TextJson(key)}, {"history", std::move(points)}}.dump();
+  return r.lsn;
+}
+
 }  // namespace tally

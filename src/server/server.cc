@@ -116,6 +116,10 @@ Status Server::Open() {
       engine_->commit_log()->set_commit_delay_for_testing(
           std::chrono::milliseconds(config_->Int(o)));
     if (o == Opt::kLatencyMonitorThreshold) latency_monitor_.set_threshold_ms(config_->Int(o));
+    if (o == Opt::kHistoryKeys || o == Opt::kHistoryResolution || o == Opt::kHistoryRetention ||
+        o == Opt::kHistoryKeepOnDelete) {
+      engine_->keyspace()->history_policy()->Set(HistorySettingsFromConfig(*config_));
+    }
     if (o == Opt::kDebugApplyDelayMs)
       engine_->applier()->set_apply_delay_for_testing(std::chrono::milliseconds(config_->Int(o)));
   });

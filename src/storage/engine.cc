@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iterator>
 
@@ -10,6 +11,21 @@ namespace {
 // Replayed groups are applied in batches of about this many bytes.
 constexpr size_t kReplayBatchBytes = 4 << 20;
 }  // namespace
+
+HistorySettings HistorySettingsFromConfig(const Config& config) {
+  HistorySettings h;
+  std::string keys = config.Str(Opt::kHistoryKeys);
+  size_t i = 0;
+  while (i < keys.size()) {
+    const size_t end = std::min(keys.find(' ', i), keys.size());
+    if (end > i) h.patterns.push_back(keys.substr(i, end - i));
+    i = end + 1;
+  }
+  h.resolution_ms = config.Int(Opt::kHistoryResolution);
+  h.retention_ms = config.Int(Opt::kHistoryRetention) * 1000;
+  h.keep_on_delete = config.Int(Opt::kHistoryKeepOnDelete) != 0;
+  return h;
+}
 
 EngineOptions EngineOptionsFromConfig(const Config& config) {
   EngineOptions eo;
@@ -30,6 +46,8 @@ EngineOptions EngineOptionsFromConfig(const Config& config) {
   eo.keyspace.databases = so.databases;
   eo.keyspace.table_max_memory = static_cast<size_t>(config.Int(Opt::kTableMaxMemory));
   eo.keyspace.expired_before = so.expired_before;
+  eo.keyspace.history = std::make_shared<HistoryPolicy>();
+  eo.keyspace.history->Set(HistorySettingsFromConfig(config));
   return eo;
 }
 

@@ -232,6 +232,24 @@ Record Keyspace::Write(Shard& shard, Entry& e, const KeyRef& k, Mutation& m) {
   return r;
 }
 
+void Keyspace::AddHistory(const KeyRef& k, const Entry& e, int64_t now,
+                          std::vector<Record>* records) const {
+  if (!options_.history || k.db >= kHistoryDb) return;
+  std::shared_ptr<const HistorySettings> s = options_.history->For(k.key);
+  if (!s) return;
+  // Samples never pass through the table: a blind put whose key counts the apply path
+  // resolves. Records of one key are appended in order, so the last in an interval wins.
+  const int64_t at = now - now % s->resolution_ms;
+  Record r;
+  r.kind = Record::Kind::kPut;
+  r.db = kHistoryDb;
+  r.key = HistoryKey(k.db, k.key, at);
+  r.keys_delta = Record::kUnknown;
+  r.expires_delta = 1;
+  EncodeValue(HistorySample(e.present ? &e.data : nullptr), at + s->retention_ms, &r.value);
+  records->push_back(std::move(r));
+}
+
 void Keyspace::DropUnknown(Shard& shard, DbIndex db, std::string_view key) {
   auto& map = shard.dbs[db];
   auto it = map.find(key);
@@ -312,6 +330,7 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn, Access
       }
     }
     records.push_back(Write(shard, *entries[i], keys[i], m));
+    AddHistory(keys[i], *entries[i], now, &records);
   }
   if (scope != nullptr) {
     // Inside a transaction: the scope appends everything at once and marks the entries then.

@@ -1,5 +1,6 @@
 // Tally's counter commands over Keyspace::Update: INCREX with retry-safe request ids.
 #include "tally/storage/keyspace.h"
+#include "tally/storage/value_codec.h"
 #include "tally/util/clock.h"
 #include "tally/util/numbers.h"
 
@@ -71,6 +72,8 @@ StatusOr<Written<IncrExReply>> Keyspace::IncrEx(DbIndex db, std::string_view key
   return Written<IncrExReply>{reply, *lsn};
 }
 
+int64_t Keyspace::system_keys(DbIndex db) const { return store_->count(db).keys; }
+
 StatusOr<Written<ThrottleOutcome>> Keyspace::Throttle(DbIndex db, std::string_view key,
                                                       const ThrottleParams& params) {
   ThrottleOutcome outcome;
@@ -93,6 +96,43 @@ StatusOr<Written<ThrottleOutcome>> Keyspace::Throttle(DbIndex db, std::string_vi
   });
   if (!lsn.ok()) return lsn.status();
   return Written<ThrottleOutcome>{outcome, *lsn};
+}
+
+StatusOr<Written<std::vector<Keyspace::HistoryPoint>>> Keyspace::History(
+    DbIndex db, std::string_view key, int64_t from_ms, int64_t to_ms, size_t count) {
+  const Lsn lsn = log_->last_lsn();
+  TALLY_RETURN_IF_ERROR(log_->WaitApplied(lsn));
+  const bool keep_on_delete = !options_.history || options_.history->Current()->keep_on_delete;
+  const std::string prefix = HistoryPrefix(db, key);
+  // Without keep_on_delete the last delete decides what is shown, wherever it is: read it all.
+  const std::string start =
+      keep_on_delete && from_ms > 0 ? HistoryKey(db, key, from_ms - 1) : prefix;
+  const int64_t now = NowMs();
+  std::vector<HistoryPoint> points;
+  Status decode_error;
+  TALLY_RETURN_IF_ERROR(
+      store_->ForEach(kHistoryDb, start, [&](std::string_view k, std::string_view v) {
+        if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) return false;
+        const int64_t at = HistoryTime(k.substr(prefix.size()));
+        if (at > to_ms) return false;
+        auto d = DecodeValue(v);
+        if (!d.ok()) {
+          decode_error = d.status();
+          return false;
+        }
+        if (d->expire_at_ms != 0 && d->expire_at_ms <= now) return true;
+        auto value = HistoryValue(d->payload);
+        if (!value && !keep_on_delete) {
+          points.clear();  // history before a delete is dropped
+          return true;
+        }
+        if (at >= from_ms)
+          points.push_back({at, value ? std::optional<std::string>(*value) : std::nullopt});
+        return true;
+      }));
+  TALLY_RETURN_IF_ERROR(decode_error);
+  if (count != 0 && points.size() > count) points.resize(count);
+  return Written<std::vector<HistoryPoint>>{std::move(points), lsn};
 }
 
 }  // namespace tally

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "tally/commands/arg_parser.h"
+#include "tally/storage/history.h"
 
 namespace tally {
 namespace {
@@ -186,6 +187,35 @@ TEST(Throttle, OverflowingParametersAreRefused) {
   EXPECT_EQ(ApplyThrottle(std::nullopt, 0, {1, 2'000'000, 1, 1}).status().code(),
             Status::Code::kOutOfRange);
   EXPECT_EQ(ApplyThrottle(kMax, 0, {1, 1, 1, 1}).status().code(), Status::Code::kOutOfRange);
+}
+
+TEST(History, KeysSortByKeyThenTime) {
+  const std::string a1 = HistoryKey(0, "a", 1000), a2 = HistoryKey(0, "a", 2000);
+  const std::string ab = HistoryKey(0, "ab", 0), b = HistoryKey(1, "a", 0);
+  EXPECT_LT(a1, a2);
+  EXPECT_LT(a2, ab);  // the length prefix keeps "a" and "ab" apart
+  EXPECT_LT(ab, b);
+  const std::string prefix = HistoryPrefix(0, "a");
+  ASSERT_EQ(a2.substr(0, prefix.size()), prefix);
+  EXPECT_EQ(HistoryTime(std::string_view(a2).substr(prefix.size())), 2000);
+  const std::string v = "42";
+  EXPECT_EQ(HistoryValue(HistorySample(&v)), std::optional<std::string_view>("42"));
+  EXPECT_EQ(HistoryValue(HistorySample(nullptr)), std::nullopt);
+}
+
+TEST(History, PolicyMatchesGlobsAndCanBeTurnedOff) {
+  HistoryPolicy policy;
+  EXPECT_EQ(policy.For("views:1"), nullptr);
+  HistorySettings s;
+  s.patterns = {"views:*", "orders"};
+  s.resolution_ms = 250;
+  policy.Set(s);
+  ASSERT_NE(policy.For("views:1"), nullptr);
+  EXPECT_EQ(policy.For("views:1")->resolution_ms, 250);
+  EXPECT_NE(policy.For("orders"), nullptr);
+  EXPECT_EQ(policy.For("orders2"), nullptr);
+  policy.Set(HistorySettings{});
+  EXPECT_EQ(policy.For("views:1"), nullptr);
 }
 
 TEST(ArgParser, OptionsValuesAndRepeats) {

@@ -54,6 +54,7 @@ inline constexpr const char* kRewriteFailed = "Rewriting config file: ";
 inline constexpr const char* kBgsaveInProgress = "Background save already in progress";
 // Tally's own (Redis replies a bare "-ERR" when a save fails); the reason follows.
 inline constexpr const char* kBackupFailed = "backup failed: ";
+inline constexpr const char* kMustBePositive = "value is out of range, must be positive";
 // INCREX (Redis 8.8).
 inline constexpr const char* kIncrementNotInteger = "Increment is not an integer or out of range";
 inline constexpr const char* kIncrementNotFloat = "Increment is not a valid float";

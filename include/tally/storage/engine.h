@@ -36,6 +36,8 @@ struct EngineOptions {
 
 // The options tallyd's configuration gives: RocksDB in <dir>/db, the log in <dir>/log, ...
 EngineOptions EngineOptionsFromConfig(const Config& config);
+// The history options (history-keys, -resolution, -retention, -keep-on-delete).
+HistorySettings HistorySettingsFromConfig(const Config& config);
 
 class Engine {
  public:

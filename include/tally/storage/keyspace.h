@@ -29,6 +29,7 @@
 
 #include "tally/storage/commit_log.h"
 #include "tally/storage/counters.h"
+#include "tally/storage/history.h"
 #include "tally/storage/store.h"
 #include "tally/storage/types.h"
 #include "tally/util/function_ref.h"
@@ -43,6 +44,8 @@ struct KeyspaceOptions {
   // Shared with the store's compaction filter: active expiry raises it to the time up to which
   // every due key has been deleted durably. Default: none.
   std::shared_ptr<std::atomic<int64_t>> expired_before;
+  // Which keys keep history (history.h); null: none.
+  std::shared_ptr<HistoryPolicy> history;
 };
 
 // SET's options, already validated by the command layer.
@@ -75,6 +78,10 @@ class Keyspace {
   Keyspace& operator=(const Keyspace&) = delete;
 
   int databases() const { return options_.databases; }
+  // Which keys keep history; CONFIG SET changes it. Null if the keyspace was built without.
+  HistoryPolicy* history_policy() const { return options_.history.get(); }
+  // How many keys a system database (types.h) holds, as of what RocksDB has (INFO).
+  int64_t system_keys(DbIndex db) const;
 
   // INCRBY: a missing key counts as 0. kNotInteger if the stored value is not an integer,
   // kOverflow if the result leaves int64. Keeps the TTL.
@@ -99,6 +106,16 @@ class Keyspace {
   // a TTL for when the limiter is full again. kNotInteger if it holds something else.
   StatusOr<Written<ThrottleOutcome>> Throttle(DbIndex db, std::string_view key,
                                               const ThrottleParams& params);
+  // TALLY.HISTORY: the samples of `key` (history.h) taken in [from_ms, to_ms], oldest first, at
+  // most `count` (0: all). A sample of a delete has no value. Blocks until every write made
+  // before the call is in RocksDB (samples are read from there).
+  struct HistoryPoint {
+    int64_t at_ms = 0;
+    std::optional<std::string> value;
+  };
+  StatusOr<Written<std::vector<HistoryPoint>>> History(DbIndex db, std::string_view key,
+                                                       int64_t from_ms, int64_t to_ms,
+                                                       size_t count);
   StatusOr<Written<std::optional<std::string>>> Get(DbIndex db, std::string_view key);
   StatusOr<Written<SetResult>> Set(DbIndex db, std::string_view key, std::string_view value,
                                    const SetOptions& options);
@@ -268,6 +285,8 @@ class Keyspace {
   // Applies one put or delete to an entry; returns its record (blind if the entry's state was
   // unknown).
   Record Write(Shard& shard, Entry& e, const KeyRef& k, Mutation& m);
+  // Appends the history sample of a change just written to `e`, if its key keeps history.
+  void AddHistory(const KeyRef& k, const Entry& e, int64_t now, std::vector<Record>* records) const;
   // Removes an entry of unknown state that an update left unwritten (it failed).
   void DropUnknown(Shard& shard, DbIndex db, std::string_view key);
   void EvictIfNeeded(Shard& shard);

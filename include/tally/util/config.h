@@ -55,8 +55,12 @@ enum class Opt : int {
   kLatencyMonitorThreshold,  // Default: 0 (ms; events at least this slow go to LATENCY; 0: off)
   kLatencyTracking,          // Default: yes (per-command latency percentiles, INFO latencystats)
   kLatencyTrackingInfoPercentiles,  // Default: "50 99 99.9"
-  kIdempotencyWindow,  // Default: 86400 (seconds an IDMP request id and its reply are kept)
-  kIdempotencyMaxIds,  // Default: 1000000 (ids kept at most; a new one past it is refused)
+  kIdempotencyWindow,    // Default: 86400 (seconds an IDMP request id and its reply are kept)
+  kIdempotencyMaxIds,    // Default: 1000000 (ids kept at most; a new one past it is refused)
+  kHistoryKeys,          // Default: "" (space-separated globs of keys that keep history)
+  kHistoryResolution,    // Default: 1000 (ms; one sample per interval, the last value)
+  kHistoryRetention,     // Default: 604800 (seconds a sample is kept)
+  kHistoryKeepOnDelete,  // Default: yes (no: TALLY.HISTORY shows nothing before a DEL)
   kCount
 };
 
