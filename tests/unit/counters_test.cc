@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cfloat>
+#include <cmath>
 #include <limits>
 
 #include "tally/commands/arg_parser.h"
@@ -175,7 +176,8 @@ TEST(Throttle, SecondsRoundUpOnAPartialMillisecond) {
   EXPECT_EQ(ThrottleSeconds(-1'000'000'000), -1);
   EXPECT_EQ(ThrottleSeconds(0), 0);
   EXPECT_EQ(ThrottleSeconds(1'000'000'000), 1);
-  EXPECT_EQ(ThrottleSeconds(1'000'999'999), 2);
+  EXPECT_EQ(ThrottleSeconds(1'001'000'000), 2);
+  EXPECT_EQ(ThrottleSeconds(1'000'999'999), 1);  // under a millisecond over
   EXPECT_EQ(ThrottleSeconds(1'000'000'999), 1);  // less than a millisecond over
 }
 
