@@ -191,6 +191,12 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
     ctx.reply.Error(errors::kNoAuth);
     return;
   }
+  if (ctx.session.subscribed() && !(spec->flags & kCmdPubSub) &&
+      ctx.session.resp.load(std::memory_order_relaxed) == 2) {
+    spec->rejected.Add();
+    ctx.reply.Error("Can't execute '" + spec->name + "': " + errors::kSubscribedMode);
+    return;
+  }
   flag.ok = true;
   ctx.session.last_command.store(spec->name.c_str(), std::memory_order_relaxed);
   if (ctx.session.in_multi && !(spec->flags & kCmdNoQueue)) {
@@ -308,6 +314,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterPersistenceCommands(table.get());
   RegisterLatencyCommands(table.get());
   RegisterCounterCommands(table.get());
+  RegisterPubSubCommands(table.get());
   return table;
 }
 

@@ -20,6 +20,12 @@ bool CheckCredentials(CommandContext& ctx, std::string_view user, std::string_vi
 
 void PingCommand(CommandContext& ctx) {
   if (ctx.args.size() > 2) return ReplyArityError(ctx.reply, "ping");
+  if (ctx.session.subscribed() && ctx.session.resp.load() == 2) {
+    // Subscribed mode (RESP2): a "pong" message, as a subscriber can read nothing else.
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("pong");
+    return ctx.reply.Bulk(ctx.args.size() == 2 ? ctx.args[1] : "");
+  }
   if (ctx.args.size() == 2) return ctx.reply.Bulk(ctx.args[1]);
   ctx.reply.SimpleString("PONG");
 }
@@ -221,13 +227,13 @@ void MonitorCommand(CommandContext& ctx) {
 
 void RegisterConnectionCommands(CommandTable* t) {
   constexpr uint32_t kAnyTime = kCmdFast | kCmdLoading | kCmdStale;
-  t->Register(Cmd("ping", -1, kCmdFast, PingCommand, "Ping the server"));
+  t->Register(Cmd("ping", -1, kCmdFast | kCmdPubSub, PingCommand, "Ping the server"));
   t->Register(Cmd("echo", 2, kCmdFast, EchoCommand, "Echo the given string"));
   t->Register(MakeCommand("monitor", 1, kCmdAdmin | kCmdNoHttp | kCmdLoading | kCmdStale,
                           MonitorCommand, "server",
                           "Listen for all requests received by the server in real time", "1.0.0"));
-  t->Register(Cmd("quit", -1, kCmdNoHttp | kAnyTime | kCmdNoAuth | kCmdNoQueue, QuitCommand,
-                  "Close the connection"));
+  t->Register(Cmd("quit", -1, kCmdNoHttp | kAnyTime | kCmdNoAuth | kCmdNoQueue | kCmdPubSub,
+                  QuitCommand, "Close the connection"));
   t->Register(Cmd("auth", -2, kCmdNoHttp | kAnyTime | kCmdNoAuth, AuthCommand,
                   "Authenticate to the server"));
   t->Register(Cmd("hello", -1, kCmdNoHttp | kAnyTime | kCmdNoAuth, HelloCommand,

@@ -80,6 +80,10 @@ void ReplyWriter::Double(double d) {
   }
 }
 
+void ReplyWriter::PushHeader(size_t n) {
+  Header(protocol_ == 3 ? '>' : '*', static_cast<int64_t>(n));
+}
+
 void ReplyWriter::HumanLongDouble(long double d) {
   if (protocol_ != 3) return Bulk(FormatLongDouble(d));
   char buf[64];

@@ -86,8 +86,13 @@ asio::awaitable<void> Connection::Run() {
       co_await RunMonitor();
       break;
     }
+    if (session_.subscriber) {
+      co_await RunPubSub();
+      break;
+    }
   }
   ResetTransaction(session_, server_.keyspace());  // releases its WATCHes
+  if (session_.subscriber) UnsubscribeAll(session_, server_.pubsub());
   std::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);

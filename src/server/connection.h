@@ -47,6 +47,10 @@ class Connection : public Client, public std::enable_shared_from_this<Connection
   void PrepareRead();
   // MONITOR mode: streams the lines fed to this connection until it closes or overflows.
   asio::awaitable<void> RunMonitor();
+  // Once the client has subscribed (connection_pubsub.cc): a reader coroutine feeds the input
+  // buffer, and this loop, the only writer, runs commands and sends published messages
+  // between their replies, until the client goes away or falls too far behind.
+  asio::awaitable<void> RunPubSub();
 
   asio::ip::tcp::socket socket_;
   Server& server_;

@@ -34,6 +34,7 @@ class FuzzServer : public ServerContext {
   CommitLog& commit_log() override { return *log_; }
   Backups& backups() override { return *backups_; }
   LatencyMonitor& latency_monitor() override { return latency_monitor_; }
+  PubSub& pubsub() override { return pubsub_; }
   ServerStats stats() override { return {}; }
   void ForEachSession(FunctionRef<void(const Session&)>) override {}
   void RequestShutdown() override {}
@@ -47,6 +48,7 @@ class FuzzServer : public ServerContext {
   std::unique_ptr<Keyspace> keyspace_;
   std::unique_ptr<Backups> backups_;
   LatencyMonitor latency_monitor_;
+  PubSub pubsub_;
   std::unique_ptr<CommandTable> table_;
 };
 

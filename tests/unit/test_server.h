@@ -91,6 +91,7 @@ class TestServer : public ServerContext {
   CommitLog& commit_log() override { return *log_; }
   Backups& backups() override { return *backups_; }
   LatencyMonitor& latency_monitor() override { return latency_monitor_; }
+  PubSub& pubsub() override { return pubsub_; }
   ServerStats stats() override { return ServerStats{}; }
   void ForEachSession(FunctionRef<void(const Session&)> fn) override { fn(*session_); }
   void RequestShutdown() override { shutdown_requested = true; }
@@ -106,6 +107,7 @@ class TestServer : public ServerContext {
   std::unique_ptr<Keyspace> keyspace_;
   std::unique_ptr<Backups> backups_;
   LatencyMonitor latency_monitor_;
+  PubSub pubsub_;
   std::unique_ptr<CommandTable> table_;
   std::unique_ptr<Session> session_;
 };

@@ -60,6 +60,7 @@ enum CommandFlag : uint32_t {
   // protocol), which an HTTP request does not have; POST /v1/command refuses it.
   kCmdNoHttp = 1 << 9,
   kCmdSkipSlowlog = 1 << 10,  // never in the slow log (EXEC: its commands are, one by one)
+  kCmdPubSub = 1 << 11,       // allowed in RESP2 subscribed mode (the subscribe family, PING...)
 };
 
 // A relaxed atomic counter that copies (specs are built by value before the table holds them).
@@ -141,7 +142,11 @@ void RegisterScanCommands(CommandTable* table);
 void RegisterSlowlogCommands(CommandTable* table);
 void RegisterPersistenceCommands(CommandTable* table);
 void RegisterLatencyCommands(CommandTable* table);
-void RegisterCounterCommands(CommandTable* table);  // INCREX, CL.THROTTLE
+void RegisterCounterCommands(CommandTable* table);  // INCREX, CL.THROTTLE, TALLY.HISTORY
+void RegisterPubSubCommands(CommandTable* table);
+
+// Drops a connection's subscriptions (on disconnect and RESET).
+void UnsubscribeAll(Session& session, PubSub& pubsub);
 
 // Drops a connection's transaction state and WATCHes (on disconnect).
 void ResetTransaction(Session& session, Keyspace& keyspace);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "tally/commands/pubsub.h"
 #include "tally/commands/session.h"
 #include "tally/storage/backup.h"
 #include "tally/storage/commit_log.h"
@@ -39,6 +40,7 @@ class ServerContext {
   virtual Backups& backups() = 0;                 // SAVE, BGSAVE, LASTSAVE, INFO persistence
   virtual LatencyMonitor& latency_monitor() = 0;  // LATENCY LATEST/HISTORY/RESET
   virtual ServerStats stats() = 0;
+  virtual PubSub& pubsub() = 0;  // SUBSCRIBE, PUBLISH, PUBSUB, alerts
   // Calls fn for every connected client's session.
   virtual void ForEachSession(FunctionRef<void(const Session&)> fn) = 0;
   // Starts a graceful shutdown (stop accepting, commit, sync, close the store, exit 0).

@@ -5,10 +5,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "tally/commands/pubsub.h"
 #include "tally/storage/keyspace.h"
 #include "tally/storage/types.h"
 #include "tally/util/thread_annotations.h"
@@ -47,6 +50,13 @@ struct Session {
   bool multi_aborted = false;  // a command failed to queue: EXEC answers EXECABORT
   std::vector<std::vector<std::string>> queued;
   std::vector<Keyspace::WatchToken> watches;
+
+  // Pub/sub (owner thread only): the inbox, made by the first subscription, and what this
+  // client subscribes to. With any of them in RESP2 the client is in subscribed mode.
+  std::shared_ptr<Subscriber> subscriber;
+  std::set<std::string> channels, patterns, shard_channels;
+  size_t subscriptions() const { return channels.size() + patterns.size(); }
+  bool subscribed() const { return subscriptions() + shard_channels.size() > 0; }
 };
 
 }  // namespace tally

@@ -54,6 +54,12 @@ inline constexpr const char* kRewriteFailed = "Rewriting config file: ";
 inline constexpr const char* kBgsaveInProgress = "Background save already in progress";
 // Tally's own (Redis replies a bare "-ERR" when a save fails); the reason follows.
 inline constexpr const char* kBackupFailed = "backup failed: ";
+// addReplySubcommandSyntaxError: then the subcommand as sent and "'. Try <COMMAND> HELP.".
+inline constexpr const char* kSubcommandSyntax =
+    "unknown subcommand or wrong number of arguments for '";
+// "Can't execute '<command>': " comes first.
+inline constexpr const char* kSubscribedMode =
+    "only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
 inline constexpr const char* kMustBePositive = "value is out of range, must be positive";
 // INCREX (Redis 8.8).
 inline constexpr const char* kIncrementNotInteger = "Increment is not an integer or out of range";

@@ -35,6 +35,7 @@ class ReplyWriter {
   void Null();       // "$-1" in RESP2, "_" in RESP3
   void NullArray();  // "*-1" in RESP2, "_" in RESP3
   void ArrayHeader(size_t n);
+  void PushHeader(size_t n);     // ">n" in RESP3 (out-of-band data), "*n" in RESP2
   void MapHeader(size_t pairs);  // "%n" in RESP3, "*2n" in RESP2
   void SetHeader(size_t n);      // "~n" in RESP3, "*n" in RESP2
   void Double(double d);         // "," in RESP3, a bulk string in RESP2

@@ -55,6 +55,7 @@ class Server : public ServerContext {
   CommitLog& commit_log() override { return *engine_->commit_log(); }
   Backups& backups() override { return *backups_; }
   LatencyMonitor& latency_monitor() override { return latency_monitor_; }
+  PubSub& pubsub() override { return pubsub_; }
   ServerStats stats() override;
   void ForEachSession(FunctionRef<void(const Session&)> fn) override;
   void RequestShutdown() override;
@@ -104,6 +105,7 @@ class Server : public ServerContext {
 
   LatencyMonitor latency_monitor_;  // outlives engine_, whose commit log reports to it
   std::unique_ptr<Monitors> monitors_;
+  PubSub pubsub_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Backups> backups_;  // before engine_ goes: it may be taking one
   std::unique_ptr<CommandTable> commands_;

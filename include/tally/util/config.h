@@ -33,11 +33,13 @@ enum class Opt : int {
   kProtoMaxBulkLen,          // Default: 512mb
   kClientQueryBufferLimit,   // Default: 1gb
   kClientOutputBufferLimit,  // Default: 256mb (bytes of replies a client may leave unread)
-  kLoglevel,                 // Default: notice (debug | verbose | notice | warning)
-  kLogfile,                  // Default: "" (standard output)
-  kTableMaxMemory,           // Default: 64mb (in-memory table budget)
-  kRocksdbBlockCacheSize,    // Default: 64mb
-  kRocksdbWriteBufferSize,   // Default: 64mb
+  kClientOutputBufferLimitPubsub,  // Default: 32mb (bytes of messages a subscriber may leave
+                                   // unread)
+  kLoglevel,                       // Default: notice (debug | verbose | notice | warning)
+  kLogfile,                        // Default: "" (standard output)
+  kTableMaxMemory,                 // Default: 64mb (in-memory table budget)
+  kRocksdbBlockCacheSize,          // Default: 64mb
+  kRocksdbWriteBufferSize,         // Default: 64mb
   kDebugCommitDelayMs,       // Default: 0. Test-only: the commit thread sleeps this long per group
   kLogSegmentSize,           // Default: 16mb (a log segment past this size is sealed)
   kLogRetentionBytes,        // Default: 0 (sealed segments kept after RocksDB has them)
