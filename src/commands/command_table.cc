@@ -315,6 +315,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterLatencyCommands(table.get());
   RegisterCounterCommands(table.get());
   RegisterPubSubCommands(table.get());
+  RegisterAlertCommands(table.get());
   return table;
 }
 

@@ -184,6 +184,16 @@ Lsn HttpApi::Route(const HttpRequest& request, std::string_view path, const Quer
   }
   if (path == "/v1/command")
     return m == "POST" ? Command(request, db, response) : method_not_allowed("POST");
+  if (path == "/v1/events") {
+    if (m != "GET") return method_not_allowed("GET");
+    response->event_stream = true;
+    response->events_db = db;
+    response->events_keys = "*";
+    for (const auto& [name, value] : query)
+      if (name == "keys") response->events_keys = value;
+    return 0;
+  }
+  if (path == "/") return m == "GET" ? Dashboard(response) : method_not_allowed("GET");
   if (path == "/v1/counters")
     return m == "GET" ? ListCounters(query, db, response) : method_not_allowed("GET");
   constexpr std::string_view kPrefix = "/v1/counters/";

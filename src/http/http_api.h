@@ -15,6 +15,9 @@
 //   DELETE /v1/counters/{key}             {"key": k, "deleted": true}, 404 if missing
 //   GET    /v1/counters?prefix=&cursor=&limit=   {"counters": [...], "cursor": "0"}
 //   POST   /v1/command                    body {"args": ["INCRBY", "k", "5"]}; {"result": ...}
+//   GET    /v1/events?keys=<glob>         Server-Sent Events: "alert" (TALLY.ALERT crossings)
+//          and "change" (every change of a matching key's value), each data a JSON object
+//   GET    /                              the dashboard (dashboard.cc)
 //   GET    /healthz, /readyz, /metrics
 //
 // Keys are any bytes, percent-encoded in the path; ?db=n selects a database. Errors are
@@ -76,6 +79,8 @@ class HttpApi {
   // GET /v1/counters/{key}/history?from=&to=&limit=: TALLY.HISTORY.
   Lsn CounterHistory(const QueryParams& query, std::string_view key, int db,
                      HttpResponse* response);
+  // GET /: the dashboard page.
+  Lsn Dashboard(HttpResponse* response);
   Lsn PutCounter(const HttpRequest& request, std::string_view key, int db, HttpResponse* response);
   Lsn DeleteCounter(std::string_view key, int db, HttpResponse* response);
   Lsn ListCounters(const QueryParams& query, int db, HttpResponse* response);

@@ -11,6 +11,7 @@
 #include <cctype>
 
 #include "../server/ack_waiters.h"
+#include "../server/events.h"
 #include "http_api.h"
 #include "tally/protocol/errors.h"
 #include "tally/server/server.h"
@@ -77,6 +78,15 @@ void HttpConnection::Answer() {
   Lsn lsn = api_.Handle(parser_.request(), &response);
   server_.CountCommand();
   if (lsn > barrier_) barrier_ = lsn;
+  if (response.event_stream) {
+    events_ = close_ = true;  // nothing after it is read
+    events_keys_ = std::move(response.events_keys);
+    events_db_ = response.events_db;
+    out_.append(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        "X-Accel-Buffering: no\r\n\r\n: tally events\n\n");
+    return;
+  }
   close_ = !keep_alive || server_.stopping();
   AppendHttpResponse(response, close_, &out_);
   ++batch_requests_;
@@ -122,7 +132,12 @@ asio::awaitable<void> HttpConnection::Run() {
     server_.CountBytes(n, 0);
     in_.append(chunk.data(), n);
     const bool go_on = ProcessInput();
-    if (!co_await Flush() || !go_on) break;
+    if (!co_await Flush()) break;
+    if (events_) {
+      co_await RunEvents();
+      break;
+    }
+    if (!go_on) break;
   }
   std::error_code ec;
   watchdog_.cancel();
@@ -139,6 +154,7 @@ asio::awaitable<void> HttpConnection::Watchdog() {
     watchdog_.expires_after(std::chrono::milliseconds(250));
     auto [ec] = co_await watchdog_.async_wait(kAsTuple);
     if (ec || !socket_.is_open()) co_return;
+    if (events_) co_return;  // an event stream has no deadline
     const int64_t now = NowMs();
     const bool slow = request_start_ms_ != 0 && now - request_start_ms_ > request_ms;
     const bool idle = request_start_ms_ == 0 && barrier_ == 0 &&
@@ -150,6 +166,60 @@ asio::awaitable<void> HttpConnection::Watchdog() {
       co_return;
     }
   }
+}
+
+asio::awaitable<void> HttpConnection::RunEvents() {
+  struct State {
+    explicit State(asio::any_io_executor e) : wake(e) {}
+    asio::steady_timer wake;
+    bool closed = false;
+  };
+  auto exec = socket_.get_executor();
+  auto state = std::make_shared<State>(exec);
+  auto inbox = std::make_shared<Subscriber>(
+      static_cast<size_t>(server_.config().Int(Opt::kClientOutputBufferLimitPubsub)));
+  inbox->set_wake([exec, state, self = shared_from_this()](bool overflowed) {
+    asio::post(exec, [state, self, overflowed] {
+      state->wake.cancel();
+      std::error_code ec;
+      if (overflowed) self->socket_.cancel(ec);
+    });
+  });
+  server_.event_hub().Add(inbox, events_keys_, events_db_);
+  asio::co_spawn(
+      exec,
+      [self = shared_from_this(), state]() -> asio::awaitable<void> {
+        char scratch[512];
+        for (;;) {  // what the client sends now is ignored; reading sees it leave
+          auto [ec, n] = co_await self->socket_.async_read_some(asio::buffer(scratch), kAsTuple);
+          if (ec) break;
+        }
+        state->closed = true;
+        state->wake.cancel();
+      },
+      asio::detached);
+  bool overflowed = false;
+  while (!state->closed && !server_.stopping()) {
+    std::vector<PubSubMessage> events = inbox->Take(&overflowed);
+    if (overflowed) break;
+    if (events.empty()) {
+      state->wake.expires_after(std::chrono::seconds(15));
+      auto [ec] = co_await state->wake.async_wait(kAsTuple);
+      if (ec) continue;  // woken: events or a close
+      out_.append(": keepalive\n\n");
+    }
+    for (const PubSubMessage& e : events) {
+      out_.append("event: ").append(e.channel).append("\ndata: ").append(e.payload).append("\n\n");
+    }
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kAsTuple);
+    server_.CountBytes(0, n);
+    out_.clear();
+    if (ec) break;
+  }
+  server_.event_hub().Remove(inbox.get());
+  inbox->set_wake(nullptr);
+  std::error_code ec;
+  socket_.cancel(ec);
 }
 
 }  // namespace tally

@@ -49,6 +49,9 @@ class HttpConnection : public Client, public std::enable_shared_from_this<HttpCo
   void Reject(int status);  // input that is not a request, or past a limit (400, 413, 431)
   asio::awaitable<bool> Flush();
   asio::awaitable<void> Watchdog();  // request and idle deadlines
+  // GET /v1/events: streams the matching events (EventHub) as Server-Sent Events, with a
+  // comment every 15 s, until the client goes away or falls too far behind.
+  asio::awaitable<void> RunEvents();
 
   asio::ip::tcp::socket socket_;
   asio::steady_timer watchdog_;
@@ -58,6 +61,9 @@ class HttpConnection : public Client, public std::enable_shared_from_this<HttpCo
   Session session_;
   RequestParser parser_;
   int64_t request_start_ms_ = 0;  // 0 unless a request is partly read
+  bool events_ = false;           // the last request asked for the event stream
+  std::string events_keys_;
+  int events_db_ = 0;
   std::string in_;
   std::string out_;
   Lsn barrier_ = 0;

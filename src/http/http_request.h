@@ -28,6 +28,11 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // GET /v1/events: instead of a body, the connection streams the events of database
+  // `events_db` whose keys match `events_keys` (Server-Sent Events) until the client leaves.
+  bool event_stream = false;
+  std::string events_keys;
+  int events_db = 0;
 };
 
 // The reason phrase of a status code ("Not Found").

@@ -20,6 +20,7 @@
 #include "../http/http_api.h"
 #include "ack_waiters.h"
 #include "connection.h"
+#include "events.h"
 #include "listener.h"
 #include "log_sink.h"
 #include "monitors.h"
@@ -100,6 +101,10 @@ Status Server::Open() {
                            engine.status().ToString() + advice);
   }
   engine_ = std::move(*engine);
+  event_hub_ = std::make_unique<EventHub>();
+  event_publisher_ =
+      std::make_unique<EventPublisher>(engine_->commit_log(), &pubsub_, event_hub_.get());
+  engine_->keyspace()->set_event_sink(event_publisher_.get());
   latency_monitor_.set_threshold_ms(config_->Int(Opt::kLatencyMonitorThreshold));
   engine_->commit_log()->set_latency_monitor(&latency_monitor_);
   backups_ = std::make_unique<Backups>(engine_->store(), engine_->commit_log(), start_time_ms_,

@@ -66,6 +66,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   CommitLog* commit_log = e.commit_log_.get();
   e.applier_->on_failure = [commit_log](const Status& st) { commit_log->Fail(st); };
   e.keyspace_ = std::make_unique<Keyspace>(e.store_.get(), commit_log, options.keyspace);
+  TALLY_RETURN_IF_ERROR(e.keyspace_->LoadAlerts());
   e.applier_->Start();
   e.commit_log_->Start();
   return engine;

@@ -234,7 +234,7 @@ Record Keyspace::Write(Shard& shard, Entry& e, const KeyRef& k, Mutation& m) {
 
 void Keyspace::AddHistory(const KeyRef& k, const Entry& e, int64_t now,
                           std::vector<Record>* records) const {
-  if (!options_.history || k.db >= kHistoryDb) return;
+  if (!options_.history || k.db >= kFirstSystemDb) return;
   std::shared_ptr<const HistorySettings> s = options_.history->For(k.key);
   if (!s) return;
   // Samples never pass through the table: a blind put whose key counts the apply path
@@ -314,6 +314,10 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn, Access
   const bool writes = st.ok() && std::any_of(mutations.begin(), mutations.end(),
                                              [](auto& m) { return m.op != Mutation::Op::kKeep; });
   if (writes && !log_->healthy()) st = log_->failure();
+  EventSink* const sink = events_.load(std::memory_order_acquire);
+  const bool changes = sink != nullptr && sink->wants_changes();
+  const bool collect = sink != nullptr && (changes || !alerts_.empty());
+  std::vector<KeyEvent> events;
   for (size_t i = 0; writes && st.ok() && i < n; ++i) {
     Mutation& m = mutations[i];
     Shard& shard = *shards_[shard_ids[i]];
@@ -329,12 +333,20 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn, Access
         if (p == e) p = real;
       }
     }
+    std::optional<std::string> before;
+    if (collect && current[i] != nullptr) before = current[i]->data;
     records.push_back(Write(shard, *entries[i], keys[i], m));
     AddHistory(keys[i], *entries[i], now, &records);
+    if (collect && keys[i].db < kFirstSystemDb) {
+      const Entry& after = *entries[i];
+      CollectEvents(alerts_, changes, keys[i].db, keys[i].key, before ? &*before : nullptr,
+                    after.present ? &after.data : nullptr, now, &events);
+    }
   }
   if (scope != nullptr) {
     // Inside a transaction: the scope appends everything at once and marks the entries then.
     for (auto& r : records) scope->records_.push_back(std::move(r));
+    for (auto& e : events) scope->events_.push_back(std::move(e));
     scope->observed_ = std::max(scope->observed_, barrier);
     if (!st.ok()) return st;
     return barrier;
@@ -343,6 +355,7 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn, Access
     // Lazy-expiry deletes are appended even when fn failed: they already changed the table.
     Lsn lsn = log_->Append(std::move(records));
     for (size_t i = 0; i < n; ++i) entries[i]->lsn = std::max(entries[i]->lsn, lsn);
+    if (!events.empty()) sink->OnEvents(std::move(events), lsn);
     // Only the entries that changed need the new LSN, but marking all of this group's entries
     // is harmless: it only makes a later reader wait for this (imminent) group too.
     barrier = std::max(barrier, lsn);
@@ -449,6 +462,8 @@ Lsn Keyspace::AtomicScope::Commit() {
       }
     }
     Lsn last = keyspace_->log_->Append(std::move(records_));
+    EventSink* sink = keyspace_->events_.load(std::memory_order_acquire);
+    if (sink != nullptr && !events_.empty()) sink->OnEvents(std::move(events_), last);
     for (const auto& [db, key] : touched) {
       auto& map = keyspace_->shards_[keyspace_->ShardOf(key)]->dbs[db];
       auto it = map.find(key);

@@ -204,9 +204,9 @@ void Store::AddToBatch(const Record& r, rocksdb::WriteBatch* batch) const {
       break;
     case Record::Kind::kFlushAll:  // every user database; the system ones stay (types.h)
       batch->DeleteRange(data_cf_, std::string(1, '\0'),
-                         std::string(1, static_cast<char>(kHistoryDb)));
+                         std::string(1, static_cast<char>(kFirstSystemDb)));
       batch->DeleteRange(expiry_cf_, std::string(1, '\0'),
-                         std::string(1, static_cast<char>(kHistoryDb)));
+                         std::string(1, static_cast<char>(kFirstSystemDb)));
       break;
   }
 }

@@ -40,7 +40,7 @@ CountDelta BlindDelta(const Record& r, KeyState before) {
 
 void AddToCounts(const Record& r, CountDelta delta, std::vector<KeyCounts>* counts) {
   if (r.kind == Record::Kind::kFlushAll) {
-    std::fill(counts->begin(), counts->begin() + std::min<size_t>(counts->size(), kHistoryDb),
+    std::fill(counts->begin(), counts->begin() + std::min<size_t>(counts->size(), kFirstSystemDb),
               KeyCounts{});
   }
   if (r.db >= counts->size()) return;
@@ -85,7 +85,7 @@ Status Store::ResolveDeltas(std::span<const Record> records, std::vector<CountDe
   for (size_t i = 0; i < records.size(); ++i) {
     const Record& r = records[i];
     if (r.kind == Record::Kind::kFlushAll) {
-      std::fill(flushed.begin(), flushed.begin() + kHistoryDb, static_cast<ptrdiff_t>(i));
+      std::fill(flushed.begin(), flushed.begin() + kFirstSystemDb, static_cast<ptrdiff_t>(i));
       continue;
     }
     if (r.kind == Record::Kind::kFlushDb) flushed[r.db] = static_cast<ptrdiff_t>(i);

@@ -144,6 +144,7 @@ void RegisterPersistenceCommands(CommandTable* table);
 void RegisterLatencyCommands(CommandTable* table);
 void RegisterCounterCommands(CommandTable* table);  // INCREX, CL.THROTTLE, TALLY.HISTORY
 void RegisterPubSubCommands(CommandTable* table);
+void RegisterAlertCommands(CommandTable* table);  // TALLY.ALERT
 
 // Drops a connection's subscriptions (on disconnect and RESET).
 void UnsubscribeAll(Session& session, PubSub& pubsub);

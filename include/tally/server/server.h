@@ -37,6 +37,8 @@ class AckWaiters;
 class Client;
 class HttpApi;
 class Monitors;
+class EventHub;
+class EventPublisher;
 struct Listener;
 
 class Server : public ServerContext {
@@ -62,6 +64,7 @@ class Server : public ServerContext {
   bool has_monitors() const override;
   void FeedMonitors(std::string line) override;
   Monitors& monitors() { return *monitors_; }
+  EventHub& event_hub() { return *event_hub_; }  // the HTTP event streams' listeners
 
   // For connections and the HTTP API.
   const CommandTable& commands() const { return *commands_; }
@@ -106,6 +109,8 @@ class Server : public ServerContext {
   LatencyMonitor latency_monitor_;  // outlives engine_, whose commit log reports to it
   std::unique_ptr<Monitors> monitors_;
   PubSub pubsub_;
+  std::unique_ptr<EventHub> event_hub_;
+  std::unique_ptr<EventPublisher> event_publisher_;  // outlives engine_'s commit log callbacks
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Backups> backups_;  // before engine_ goes: it may be taking one
   std::unique_ptr<CommandTable> commands_;

@@ -29,6 +29,7 @@
 
 #include "tally/storage/commit_log.h"
 #include "tally/storage/counters.h"
+#include "tally/storage/events.h"
 #include "tally/storage/history.h"
 #include "tally/storage/store.h"
 #include "tally/storage/types.h"
@@ -80,6 +81,15 @@ class Keyspace {
   int databases() const { return options_.databases; }
   // Which keys keep history; CONFIG SET changes it. Null if the keyspace was built without.
   HistoryPolicy* history_policy() const { return options_.history.get(); }
+  // Where each group's events go (events.h); null: nowhere. Set once before serving.
+  void set_event_sink(EventSink* sink) { events_.store(sink, std::memory_order_release); }
+  // TALLY.ALERT: `edit` changes the key's rules (in kAlertDb and in memory, atomically with
+  // respect to writes of any key); its result is returned.
+  StatusOr<Written<int64_t>> EditAlerts(DbIndex db, std::string_view key,
+                                        FunctionRef<int64_t(std::vector<AlertRule>*)> edit);
+  std::vector<AlertRules::Entry> ListAlerts() const { return alerts_.All(); }
+  // Loads the rules from kAlertDb (at start, after recovery).
+  Status LoadAlerts();
   // How many keys a system database (types.h) holds, as of what RocksDB has (INFO).
   int64_t system_keys(DbIndex db) const;
 
@@ -254,6 +264,7 @@ class Keyspace {
     Keyspace* keyspace_;
     std::vector<std::unique_lock<std::mutex>> locks_;
     std::vector<Record> records_;
+    std::vector<KeyEvent> events_;
     Lsn observed_ = 0;
     bool committed_ = false;
   };
@@ -304,6 +315,8 @@ class Keyspace {
 
   Store* const store_;
   CommitLog* const log_;
+  AlertRules alerts_;
+  std::atomic<EventSink*> events_{nullptr};
   const KeyspaceOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;
   // Per database: the LSN of the last FLUSHDB/FLUSHALL not yet written to RocksDB. Until it is,
