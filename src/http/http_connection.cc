@@ -12,6 +12,7 @@
 
 #include "../server/ack_waiters.h"
 #include "../server/events.h"
+#include "../server/stream_state.h"
 #include "http_api.h"
 #include "tally/protocol/errors.h"
 #include "tally/server/server.h"
@@ -169,35 +170,13 @@ asio::awaitable<void> HttpConnection::Watchdog() {
 }
 
 asio::awaitable<void> HttpConnection::RunEvents() {
-  struct State {
-    explicit State(asio::any_io_executor e) : wake(e) {}
-    asio::steady_timer wake;
-    bool closed = false;
-  };
   auto exec = socket_.get_executor();
-  auto state = std::make_shared<State>(exec);
+  auto state = std::make_shared<StreamState>(exec);
   auto inbox = std::make_shared<Subscriber>(
       static_cast<size_t>(server_.config().Int(Opt::kClientOutputBufferLimitPubsub)));
-  inbox->set_wake([exec, state, self = shared_from_this()](bool overflowed) {
-    asio::post(exec, [state, self, overflowed] {
-      state->wake.cancel();
-      std::error_code ec;
-      if (overflowed) self->socket_.cancel(ec);
-    });
-  });
+  inbox->set_wake(MakeStreamWake(exec, state, shared_from_this(), &socket_));
   server_.event_hub().Add(inbox, events_keys_, events_db_);
-  asio::co_spawn(
-      exec,
-      [self = shared_from_this(), state]() -> asio::awaitable<void> {
-        char scratch[512];
-        for (;;) {  // what the client sends now is ignored; reading sees it leave
-          auto [ec, n] = co_await self->socket_.async_read_some(asio::buffer(scratch), kAsTuple);
-          if (ec) break;
-        }
-        state->closed = true;
-        state->wake.cancel();
-      },
-      asio::detached);
+  SpawnStreamDrain(&socket_, state, shared_from_this());  // what the client sends is ignored
   bool overflowed = false;
   while (!state->closed && !server_.stopping()) {
     std::vector<PubSubMessage> events = inbox->Take(&overflowed);

@@ -11,6 +11,7 @@
 
 #include "ack_waiters.h"
 #include "monitors.h"
+#include "stream_state.h"
 #include "tally/commands/command_table.h"
 #include "tally/server/server.h"
 #include "tally/util/clock.h"
@@ -144,38 +145,14 @@ asio::awaitable<bool> Connection::ProcessInput() {
 }
 
 asio::awaitable<void> Connection::RunMonitor() {
-  // Shared with the feeders' wake-ups and the reader, which may outlive this frame.
-  struct State {
-    explicit State(asio::any_io_executor e) : wake(e) {}
-    asio::steady_timer wake;
-    bool closed = false;
-  };
   auto exec = socket_.get_executor();
-  auto state = std::make_shared<State>(exec);
+  auto state = std::make_shared<StreamState>(exec);  // outlives this frame if need be
   const auto limit = server_.config().Int(Opt::kClientOutputBufferLimit);
-  // An overflow also cancels a write the client is not reading.
   auto sink = std::make_shared<MonitorSink>(
-      static_cast<size_t>(limit), [exec, state, self = shared_from_this()](bool overflowed) {
-        asio::post(exec, [state, self, overflowed] {
-          state->wake.cancel();
-          std::error_code ec;
-          if (overflowed) self->socket_.cancel(ec);
-        });
-      });
+      static_cast<size_t>(limit), MakeStreamWake(exec, state, shared_from_this(), &socket_));
   server_.monitors().Add(sink);
   // The client sends nothing more that matters; reading finds out when it goes away.
-  asio::co_spawn(
-      exec,
-      [self = shared_from_this(), state]() -> asio::awaitable<void> {
-        char scratch[512];
-        for (;;) {
-          auto [ec, n] = co_await self->socket_.async_read_some(asio::buffer(scratch), kAsTuple);
-          if (ec) break;
-        }
-        state->closed = true;
-        state->wake.cancel();
-      },
-      asio::detached);
+  SpawnStreamDrain(&socket_, state, shared_from_this());
   bool overflowed = false;
   while (!state->closed && !server_.stopping()) {
     std::string lines = sink->Take(&overflowed);

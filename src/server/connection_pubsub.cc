@@ -8,6 +8,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "connection.h"
+#include "stream_state.h"
 #include "tally/commands/command_table.h"
 #include "tally/server/server.h"
 #include "tally/util/clock.h"
@@ -19,23 +20,14 @@ constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 asio::awaitable<void> Connection::RunPubSub() {
   // Shared with the reader and the publishers' wake-ups, which may outlive this frame.
-  struct State {
-    explicit State(asio::any_io_executor e) : wake(e) {}
-    asio::steady_timer wake;
-    bool closed = false;
+  struct State : StreamState {
+    using StreamState::StreamState;
     bool input = false;  // bytes arrived since the loop last ran the commands
   };
   auto exec = socket_.get_executor();
   auto state = std::make_shared<State>(exec);
   std::shared_ptr<Subscriber> subscriber = session_.subscriber;
-  // An overflow also cancels a write the client is not reading.
-  subscriber->set_wake([exec, state, self = shared_from_this()](bool overflowed) {
-    asio::post(exec, [state, self, overflowed] {
-      state->wake.cancel();
-      std::error_code ec;
-      if (overflowed) self->socket_.cancel(ec);
-    });
-  });
+  subscriber->set_wake(MakeStreamWake(exec, state, shared_from_this(), &socket_));
   const int64_t query_limit = server_.config().Int(Opt::kClientQueryBufferLimit);
   asio::co_spawn(
       exec,
