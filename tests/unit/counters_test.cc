@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "tally/commands/arg_parser.h"
+#include "tally/storage/events.h"
 #include "tally/storage/history.h"
 
 namespace tally {
@@ -218,6 +219,48 @@ TEST(History, PolicyMatchesGlobsAndCanBeTurnedOff) {
   EXPECT_EQ(policy.For("orders2"), nullptr);
   policy.Set(HistorySettings{});
   EXPECT_EQ(policy.For("views:1"), nullptr);
+}
+
+TEST(Alerts, OncePerCrossingInEitherDirection) {
+  AlertRules rules;
+  AlertRule above{true, "100", 100, "ch"}, below{false, "10", 10, "low"};
+  rules.Replace(0, "k", {above, below});
+  auto events = [&](const char* before, const char* after) {
+    std::string b = before ? before : "", a = after ? after : "";
+    std::vector<KeyEvent> out;
+    CollectEvents(rules, false, 0, "k", before ? &b : nullptr, after ? &a : nullptr, 7, &out);
+    return out;
+  };
+  EXPECT_TRUE(events("50", "99").empty());
+  ASSERT_EQ(events("100", "101").size(), 1u);   // from <= n to > n
+  EXPECT_TRUE(events("101", "150").empty());    // already above: not again
+  EXPECT_TRUE(events(nullptr, "100").empty());  // a missing key counts as 0
+  auto down = events("150", "5");               // one write crossing both ways down
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_FALSE(down[0].rule.above);
+  EXPECT_EQ(down[0].value, std::optional<std::string>("5"));
+  EXPECT_EQ(down[0].time_ms, 7);
+  auto deleted = events("50", nullptr);  // a delete goes to 0: below 10
+  ASSERT_EQ(deleted.size(), 1u);
+  EXPECT_FALSE(deleted[0].value.has_value());
+  EXPECT_TRUE(events("x", "y").empty());  // text counts as 0
+  // Other keys and databases have their own rules; a change event is extra.
+  std::vector<KeyEvent> out;
+  std::string v = "500";
+  CollectEvents(rules, true, 1, "k", nullptr, &v, 0, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, KeyEvent::Kind::kChange);
+  rules.Replace(0, "k", {});
+  EXPECT_TRUE(rules.empty());
+}
+
+TEST(Alerts, RulesRoundTrip) {
+  std::vector<AlertRule> rules = {{true, "1.5", 1.5L, "a b"}, {false, "-3", -3, ""}};
+  auto back = DecodeAlertRules(EncodeAlertRules(rules));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, rules);
+  EXPECT_FALSE(DecodeAlertRules("X").has_value());
+  EXPECT_FALSE(DecodeAlertRules(std::string("A\0\0\0\x09", 5)).has_value());
 }
 
 TEST(ArgParser, OptionsValuesAndRepeats) {
