@@ -37,6 +37,23 @@ void QuitCommand(CommandContext& ctx) {
   ctx.session.close_after_reply = true;
 }
 
+// RESET (clearClientConnectionState): out of MULTI and its WATCHes, out of every channel and
+// pattern, database 0, RESP2, no name, and authenticated only if no password is required.
+void ResetCommand(CommandContext& ctx) {
+  Session& s = ctx.session;
+  ResetTransaction(s, ctx.keyspace());
+  if (s.subscriber) UnsubscribeAll(s, ctx.server.pubsub());
+  s.db.store(0);
+  s.resp.store(2);
+  ctx.reply.set_protocol(2);
+  s.authenticated.store(ctx.server.config().Str(Opt::kRequirepass).empty());
+  {
+    MutexLock l(&s.mu);
+    s.name.clear();
+  }
+  ctx.reply.SimpleString("RESET");
+}
+
 void AuthCommand(CommandContext& ctx) {
   if (ctx.args.size() > 3) return ctx.reply.Error(errors::kSyntax);
   std::string_view user = "default";
@@ -234,6 +251,8 @@ void RegisterConnectionCommands(CommandTable* t) {
                           "Listen for all requests received by the server in real time", "1.0.0"));
   t->Register(Cmd("quit", -1, kCmdNoHttp | kAnyTime | kCmdNoAuth | kCmdNoQueue | kCmdPubSub,
                   QuitCommand, "Close the connection"));
+  t->Register(Cmd("reset", 1, kCmdNoHttp | kAnyTime | kCmdNoAuth | kCmdNoQueue | kCmdPubSub,
+                  ResetCommand, "Reset the connection", "6.2.0"));
   t->Register(Cmd("auth", -2, kCmdNoHttp | kAnyTime | kCmdNoAuth, AuthCommand,
                   "Authenticate to the server"));
   t->Register(Cmd("hello", -1, kCmdNoHttp | kAnyTime | kCmdNoAuth, HelloCommand,

@@ -251,17 +251,13 @@ Lsn HttpApi::Throttle(const HttpRequest& request, std::string_view key, int db,
                       HttpResponse* response) {
   auto body = ParseObject(request, /*optional=*/false, response);
   if (!body) return 0;
-  std::string values[4];
+  std::string values[4] = {{}, {}, {}, "1"};  // quantity defaults to 1
   const char* names[] = {"max_burst", "count_per_period", "period", "quantity"};
   for (int i = 0; i < 4; ++i) {
     auto it = body->find(names[i]);
-    if (it == body->end() && i == 3) {
-      values[i] = "1";
-    } else if (it == body->end() || !IsInt64(*it)) {
-      return Bad(response, herr::kThrottleParams);
-    } else {
-      values[i] = it->dump();
-    }
+    if (it == body->end() && i == 3) continue;
+    if (it == body->end() || !IsInt64(*it)) return Bad(response, herr::kThrottleParams);
+    values[i] = it->dump();
   }
   std::string_view args[] = {"CL.THROTTLE", key, values[0], values[1], values[2], values[3]};
   Reply r = Run(args, db);

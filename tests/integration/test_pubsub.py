@@ -45,6 +45,22 @@ def test_subscribe_family_replies():
              encode("GET", "k"), leave=False)
 
 
+def test_reset():
+    with Tallyd() as t, RedisServer() as r:
+        same(t, r, encode("SUBSCRIBE", "a") + encode("PSUBSCRIBE", "b*") + encode("RESET") +
+             encode("PUBSUB", "NUMSUB", "a") + encode("PUBSUB", "NUMPAT") + encode("GET", "k"),
+             leave=False)
+        same(t, r, encode("SELECT", "3") + encode("SET", "k3", "v") + encode("CLIENT", "SETNAME",
+                                                                            "n") +
+             encode("MULTI") + encode("SET", "k", "v") + encode("RESET") + encode("EXEC") +
+             encode("CLIENT", "GETNAME") + encode("GET", "k3") + encode("HELLO", "3") +
+             encode("RESET") + encode("GET", "k") + encode("RESET", "x"), leave=False)
+    with Tallyd(extra=["--requirepass", "pw"]) as t, \
+            RedisServer(extra=["--requirepass", "pw"]) as r:
+        same(t, r, encode("RESET") + encode("AUTH", "pw") + encode("GET", "k") + encode("RESET") +
+             encode("GET", "k"), leave=False)
+
+
 def test_pubsub_introspection():
     with Tallyd() as t, RedisServer() as r:
         holders = []
@@ -172,6 +188,6 @@ def test_slow_subscriber_is_cut_off():
 
 
 if __name__ == "__main__":
-    run_tests([test_subscribe_family_replies, test_pubsub_introspection,
+    run_tests([test_subscribe_family_replies, test_reset, test_pubsub_introspection,
                test_messages_match_redis, test_order_across_io_threads_and_redis_py,
                test_slow_subscriber_is_cut_off])
