@@ -29,9 +29,7 @@ def restore(backup, target):
 
 
 def start_on(target):
-    t = Tallyd(data_dir=target)
-    t.start()
-    return t
+    return Tallyd(data_dir=target)  # started by `with`
 
 
 def test_save_restores_exactly_the_saved_state():
