@@ -9,12 +9,9 @@ namespace {
 
 using Mutation = Keyspace::Mutation;
 
-// [db][key length, 4 bytes big-endian][key][id]: ids of one key sort together.
+// HistoryPrefix's [db][key length][key], then the id: ids of one key sort together.
 std::string IdempotencyKey(DbIndex db, std::string_view key, std::string_view id) {
-  std::string k(1, static_cast<char>(db));
-  const uint32_t n = static_cast<uint32_t>(key.size());
-  for (int shift = 24; shift >= 0; shift -= 8) k.push_back(static_cast<char>((n >> shift) & 0xff));
-  k.append(key);
+  std::string k = HistoryPrefix(db, key);
   k.append(id);
   return k;
 }

@@ -44,7 +44,7 @@ class HistoryPolicy {
 };
 
 // A sample's key in kHistoryDb: [db][key length, 4 bytes big-endian][key][time, 8 bytes
-// big-endian], so that one key's samples sort together by time.
+// big-endian], so that one key's samples sort together by time. (IDMP ids use the same prefix.)
 std::string HistoryPrefix(DbIndex db, std::string_view key);
 std::string HistoryKey(DbIndex db, std::string_view key, int64_t at_ms);
 // The time of a sample from the part of its key after HistoryPrefix.
