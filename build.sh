@@ -10,14 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PKGS="cmake ninja-build g++ pkg-config libasio-dev librocksdb-dev libspdlog-dev libgtest-dev \
-  libabsl-dev libhttp-parser-dev nlohmann-json3-dev libsystemd-dev"
+  libabsl-dev libhttp-parser-dev nlohmann-json3-dev libsystemd-dev liblua5.1-0-dev lua-cjson-dev \
+  lua-bitop-dev libssl-dev"
 # CPack's DEB generator computes dependencies with dpkg-shlibdeps (dpkg-dev) and file; the
 # package test checks with lintian and systemd-analyze and installs with systemd-sysusers.
 PACKAGE_PKGS="dpkg-dev file lintian systemd"
 TEST_PKGS="redis-server redis-tools python3-redis python3-hiredis ruby-redis php-cli php-redis \
   libredis-perl prometheus-redis-exporter pkg-config golang-go golang-github-gomodule-redigo-dev \
   libhiredis-dev php-predis libredis-fast-perl python3-aioredis lua5.1 lua-redis util-linux \
-  python3-requests prometheus curl chromium chromium-driver python3-selenium"
+  python3-requests prometheus curl chromium chromium-driver python3-selenium python3-limits"
 
 install_packages() {
   local missing=()

@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 
+#include "tally/commands/scripting.h"
 #include "tally/protocol/errors.h"
 #include "tally/util/clock.h"
 #include "tally/util/config.h"
@@ -41,12 +43,77 @@ void ReplyUnknownCommand(CommandContext& ctx) {
   ctx.reply.Error(msg);
 }
 
-bool ArityOk(const CommandSpec& spec, size_t argc) {
+// Redis 7.0's noscript and allow_busy flags, by name, as COMMAND INFO of redis-server 7.0
+// lists them (a container's subcommands each carry their own).
+constexpr std::string_view kNoScript[] = {"auth",
+                                          "bgsave",
+                                          "client|getname",
+                                          "client|id",
+                                          "client|info",
+                                          "client|kill",
+                                          "client|list",
+                                          "client|no-evict",
+                                          "client|pause",
+                                          "client|reply",
+                                          "client|setname",
+                                          "client|unpause",
+                                          "client|setinfo",
+                                          "config|get",
+                                          "config|resetstat",
+                                          "config|rewrite",
+                                          "config|set",
+                                          "debug",
+                                          "discard",
+                                          "exec",
+                                          "hello",
+                                          "latency|doctor",
+                                          "latency|graph",
+                                          "latency|histogram",
+                                          "latency|history",
+                                          "latency|latest",
+                                          "latency|reset",
+                                          "monitor",
+                                          "multi",
+                                          "psubscribe",
+                                          "punsubscribe",
+                                          "quit",
+                                          "reset",
+                                          "save",
+                                          "shutdown",
+                                          "ssubscribe",
+                                          "subscribe",
+                                          "sunsubscribe",
+                                          "unsubscribe",
+                                          "unwatch",
+                                          "wait",
+                                          "watch"};
+constexpr std::string_view kAllowBusy[] = {"auth",  "discard",  "hello",   "multi", "quit",
+                                           "reset", "shutdown", "unwatch", "watch"};
+
+bool Listed(std::span<const std::string_view> names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+void AddListedFlags(CommandSpec* spec) {
+  if (Listed(kNoScript, spec->name)) spec->flags |= kCmdNoScript;
+  if (Listed(kAllowBusy, spec->name)) spec->flags |= kCmdAllowBusy;
+  for (auto& sub : spec->subcommands) AddListedFlags(&sub);
+}
+
+}  // namespace
+
+bool CommandTable::ArityOk(const CommandSpec& spec, size_t argc) {
   return spec.arity > 0 ? argc == static_cast<size_t>(spec.arity)
                         : argc >= static_cast<size_t>(-spec.arity);
 }
 
-}  // namespace
+const CommandSpec* CommandTable::Lookup(std::span<const std::string_view> args) const {
+  const CommandSpec* spec = args.empty() ? nullptr : Find(args[0]);
+  if (spec == nullptr || spec->subcommands.empty() || args.size() < 2) return spec;
+  for (const auto& s : spec->subcommands)
+    if (EqualsIgnoreCase(s.name.substr(spec->name.size() + 1), args[1])) return &s;
+  return nullptr;
+}
 
 void ReplyArityError(ReplyWriter& reply, std::string_view full_name) {
   std::string msg = "wrong number of arguments for '";
@@ -126,6 +193,7 @@ void CommandTable::Register(CommandSpec spec) {
     spdlog::critical("Command '{}' registered twice", spec.name);
     std::abort();
   }
+  AddListedFlags(&spec);
   auto owned = std::make_unique<CommandSpec>(std::move(spec));
   by_name_[owned->name] = owned.get();
   commands_.push_back(std::move(owned));
@@ -197,11 +265,22 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
     ctx.reply.Error("Can't execute '" + spec->name + "': " + errors::kSubscribedMode);
     return;
   }
+  if (ScriptEngine* scripts = ctx.server.scripts();
+      scripts != nullptr && !ctx.session.script_client && !(spec->flags & kCmdAllowBusy) &&
+      scripts->busy(ctx.server.config().Int(Opt::kBusyReplyThreshold))) {
+    spec->rejected.Add();
+    ctx.reply.Error(errors::kBusyScript);
+    return;
+  }
   flag.ok = true;
   ctx.session.last_command.store(spec->name.c_str(), std::memory_order_relaxed);
   if (ctx.session.in_multi && !(spec->flags & kCmdNoQueue)) {
     ctx.session.queued.emplace_back(ctx.args.begin(), ctx.args.end());
     ctx.reply.SimpleString("QUEUED");
+    return;
+  }
+  if ((spec->flags & kCmdScript) && ctx.may_defer) {
+    ctx.deferred = true;
     return;
   }
   const size_t before = ctx.reply.buffer()->size();
@@ -316,6 +395,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterCounterCommands(table.get());
   RegisterPubSubCommands(table.get());
   RegisterAlertCommands(table.get());
+  RegisterScriptCommands(table.get());
   return table;
 }
 

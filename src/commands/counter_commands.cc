@@ -139,7 +139,11 @@ void IncrExCommand(CommandContext& ctx) {
   }
   ReplyWritten(ctx,
                ctx.keyspace().IncrEx(ctx.db(), ctx.args[1], o, a.has_idmp ? &request : nullptr),
-               [&](const IncrExReply& r) { ReplyIncrEx(ctx.reply, r); });
+               [&](const IncrExReply& r) {
+                 if (r.is_float ? r.applied_float != 0 : r.applied_int != 0)
+                   Notify(ctx, kNotifyString, r.is_float ? "incrbyfloat" : "incrby", ctx.args[1]);
+                 ReplyIncrEx(ctx.reply, r);
+               });
 }
 
 // redis-cell's parse_i64 (Rust's i64 parser: an optional sign, then digits).

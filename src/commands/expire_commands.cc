@@ -60,6 +60,8 @@ void ExpireGeneric(CommandContext& ctx, bool seconds, bool relative, const char*
   auto r = ctx.keyspace().Expire(ctx.db(), ctx.args[1], at, flags);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  // A time already past deletes the key (Redis: "del"), any other sets the TTL.
+  if (r->value) Notify(ctx, kNotifyGeneric, at <= NowMs() ? "del" : "expire", ctx.args[1]);
   ctx.reply.Integer(r->value);
 }
 
@@ -82,6 +84,7 @@ void PersistCommand(CommandContext& ctx) {
   auto r = ctx.keyspace().Persist(ctx.db(), ctx.args[1]);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  if (r->value) Notify(ctx, kNotifyGeneric, "persist", ctx.args[1]);
   ctx.reply.Integer(r->value);
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "tally/commands/command_table.h"
+#include "tally/commands/scripting.h"
 #include "tally/util/clock.h"
 #include "tally/util/numbers.h"
 #include "tally/util/strings.h"
@@ -101,6 +102,12 @@ void Memory(Builder& b, ServerContext& s) {
   b.Line("used_memory_human", Human(rss));
   b.Line("used_memory_rss", rss);
   b.Line("used_memory_rss_human", Human(rss));
+  const ScriptEngine* scripts = s.scripts();
+  const int64_t lua = scripts ? static_cast<int64_t>(scripts->memory()) : 0;
+  b.Line("used_memory_lua", lua);
+  b.Line("used_memory_vm_eval", lua);
+  b.Line("used_memory_lua_human", Human(lua));
+  b.Line("number_of_cached_scripts", scripts ? static_cast<int64_t>(scripts->cached()) : 0);
   b.Line("tally_table_bytes", table);
   b.Line("tally_table_max_memory", s.config().Int(Opt::kTableMaxMemory));
   b.Line("tally_history_samples", s.keyspace().system_keys(kHistoryDb));

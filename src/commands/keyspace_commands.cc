@@ -1,6 +1,7 @@
 // Keyspace commands (Redis 7 db.c and expire.c): DEL, UNLINK, EXISTS, TYPE, DBSIZE, FLUSHDB,
 // FLUSHALL, SELECT, TTL, PTTL.
 #include <climits>
+#include <optional>
 
 #include "tally/commands/command_table.h"
 #include "tally/protocol/errors.h"
@@ -11,10 +12,25 @@ namespace tally {
 namespace {
 
 void DelCommand(CommandContext& ctx) {
-  auto r = ctx.keyspace().Del(ctx.db(), ctx.args.subspan(1));
-  if (!r.ok()) return ReplyError(ctx.reply, r.status());
-  ctx.WaitFor(r->lsn);
-  ctx.reply.Integer(r->value);
+  if (!Notifying(ctx, kNotifyGeneric)) {
+    auto r = ctx.keyspace().Del(ctx.db(), ctx.args.subspan(1));
+    if (!r.ok()) return ReplyError(ctx.reply, r.status());
+    ctx.WaitFor(r->lsn);
+    return ctx.reply.Integer(r->value);
+  }
+  // Notifications name each key deleted: one key at a time, still atomic and one group.
+  std::optional<Keyspace::AtomicScope> scope;
+  if (!ctx.keyspace().InAtomicScope()) scope.emplace(&ctx.keyspace());
+  int64_t deleted = 0;
+  for (std::string_view key : ctx.args.subspan(1)) {
+    auto r = ctx.keyspace().Del(ctx.db(), std::span<const std::string_view>(&key, 1));
+    if (!r.ok()) return ReplyError(ctx.reply, r.status());
+    ctx.WaitFor(r->lsn);
+    if (r->value) Notify(ctx, kNotifyGeneric, "del", key);
+    deleted += r->value;
+  }
+  if (scope) ctx.WaitFor(scope->Commit());
+  ctx.reply.Integer(deleted);
 }
 
 void ExistsCommand(CommandContext& ctx) {
@@ -97,6 +113,10 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     return ReplyError(ctx.reply, r.status());
   }
   ctx.WaitFor(r->lsn);
+  if (r->value && ctx.args[1] != ctx.args[2]) {
+    Notify(ctx, kNotifyGeneric, "rename_from", ctx.args[1]);
+    Notify(ctx, kNotifyGeneric, "rename_to", ctx.args[2]);
+  }
   if (nx) return ctx.reply.Integer(r->value ? 1 : 0);
   ctx.reply.Ok();
 }
@@ -124,6 +144,7 @@ void CopyCommand(CommandContext& ctx) {
   auto r = ctx.keyspace().Copy(ctx.db(), ctx.args[1], to_db, ctx.args[2], replace);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  if (r->value) Notify(ctx, kNotifyGeneric, "copy_to", ctx.args[2], to_db);
   ctx.reply.Integer(r->value ? 1 : 0);
 }
 
@@ -134,6 +155,10 @@ void MoveCommand(CommandContext& ctx) {
   auto r = ctx.keyspace().Move(ctx.db(), ctx.args[1], *to_db);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  if (r->value) {
+    Notify(ctx, kNotifyGeneric, "move_from", ctx.args[1]);
+    Notify(ctx, kNotifyGeneric, "move_to", ctx.args[1], *to_db);
+  }
   ctx.reply.Integer(r->value ? 1 : 0);
 }
 

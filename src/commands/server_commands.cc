@@ -5,6 +5,8 @@
 #include "info.h"
 #include "tally/commands/command_table.h"
 #include "tally/protocol/errors.h"
+#include "tally/util/clock.h"
+#include "tally/util/numbers.h"
 #include "tally/util/strings.h"
 
 namespace tally {
@@ -86,9 +88,10 @@ void ConfigHelpCommand(CommandContext& ctx) {
 
 void ReplyCommandInfo(ReplyWriter& r, const CommandSpec& c) {
   static constexpr std::pair<uint32_t, const char*> kFlagNames[] = {
-      {kCmdWrite, "write"}, {kCmdReadonly, "readonly"}, {kCmdDenyOom, "denyoom"},
-      {kCmdAdmin, "admin"}, {kCmdNoAuth, "no_auth"},    {kCmdLoading, "loading"},
-      {kCmdStale, "stale"}, {kCmdFast, "fast"}};
+      {kCmdWrite, "write"},         {kCmdReadonly, "readonly"}, {kCmdDenyOom, "denyoom"},
+      {kCmdAdmin, "admin"},         {kCmdNoScript, "noscript"}, {kCmdNoAuth, "no_auth"},
+      {kCmdLoading, "loading"},     {kCmdStale, "stale"},       {kCmdFast, "fast"},
+      {kCmdAllowBusy, "allow_busy"}};
   r.ArrayHeader(10);
   r.Bulk(c.name);
   r.Integer(c.arity);
@@ -192,6 +195,13 @@ void ShutdownCommand(CommandContext& ctx) {
   ctx.session.close_now = true;
 }
 
+void TimeCommand(CommandContext& ctx) {
+  const int64_t us = NowUs();
+  ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(FormatInt64(us / 1000000));
+  ctx.reply.Bulk(FormatInt64(us % 1000000));
+}
+
 CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler handler,
                 const char* group, const char* summary, const char* since) {
   return MakeCommand(name, arity, flags, handler, group, summary, since);
@@ -201,6 +211,8 @@ CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler hand
 
 void RegisterServerCommands(CommandTable* t) {
   constexpr uint32_t kAdmin = kCmdAdmin | kCmdLoading | kCmdStale;
+  t->Register(Cmd("time", 1, kCmdLoading | kCmdStale | kCmdFast, TimeCommand, "server",
+                  "Return the current server time", "2.6.0"));
   t->Register(Cmd("info", -1, kCmdLoading | kCmdStale, InfoCommand, "server",
                   "Get information and statistics about the server", "1.0.0"));
   t->Register(Cmd("shutdown", -1, kAdmin | kCmdNoAuth, ShutdownCommand, "server",

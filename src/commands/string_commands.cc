@@ -104,6 +104,12 @@ std::optional<int64_t> ResolveExpire(CommandContext& ctx, const ExpireArgs& e,
   return 0;
 }
 
+// SET's notifications: "set", and "expire" when it set a TTL.
+void NotifySet(CommandContext& ctx, std::string_view key, bool expire) {
+  Notify(ctx, kNotifyString, "set", key);
+  if (expire) Notify(ctx, kNotifyGeneric, "expire", key);
+}
+
 // The common tail of SET, SETNX, SETEX, PSETEX and GETSET.
 template <typename OnDone>
 void DoSet(CommandContext& ctx, std::string_view key, std::string_view value,
@@ -134,6 +140,7 @@ void SetCommand(CommandContext& ctx) {
   options.expire_at_ms = *expire;
   options.keep_ttl = e.keep_ttl;
   DoSet(ctx, ctx.args[1], ctx.args[2], options, [&](const SetResult& r) {
+    if (r.written) NotifySet(ctx, ctx.args[1], options.expire_at_ms != 0);
     if (options.get) return ReplyOptional(ctx, r.old);
     if (r.written) return ctx.reply.Ok();
     ctx.reply.Null();
@@ -143,8 +150,10 @@ void SetCommand(CommandContext& ctx) {
 void SetNxCommand(CommandContext& ctx) {
   SetOptions options;
   options.cond = SetOptions::Cond::kNx;
-  DoSet(ctx, ctx.args[1], ctx.args[2], options,
-        [&](const SetResult& r) { ctx.reply.Integer(r.written ? 1 : 0); });
+  DoSet(ctx, ctx.args[1], ctx.args[2], options, [&](const SetResult& r) {
+    if (r.written) NotifySet(ctx, ctx.args[1], false);
+    ctx.reply.Integer(r.written ? 1 : 0);
+  });
 }
 
 void SetExGeneric(CommandContext& ctx, bool seconds, std::string_view command) {
@@ -152,7 +161,10 @@ void SetExGeneric(CommandContext& ctx, bool seconds, std::string_view command) {
   if (!expire) return;
   SetOptions options;
   options.expire_at_ms = *expire;
-  DoSet(ctx, ctx.args[1], ctx.args[3], options, [&](const SetResult&) { ctx.reply.Ok(); });
+  DoSet(ctx, ctx.args[1], ctx.args[3], options, [&](const SetResult&) {
+    NotifySet(ctx, ctx.args[1], true);
+    ctx.reply.Ok();
+  });
 }
 void SetExCommand(CommandContext& ctx) { SetExGeneric(ctx, true, "setex"); }
 void PSetExCommand(CommandContext& ctx) { SetExGeneric(ctx, false, "psetex"); }
@@ -160,14 +172,17 @@ void PSetExCommand(CommandContext& ctx) { SetExGeneric(ctx, false, "psetex"); }
 void GetSetCommand(CommandContext& ctx) {
   SetOptions options;
   options.get = true;
-  DoSet(ctx, ctx.args[1], ctx.args[2], options,
-        [&](const SetResult& r) { ReplyOptional(ctx, r.old); });
+  DoSet(ctx, ctx.args[1], ctx.args[2], options, [&](const SetResult& r) {
+    NotifySet(ctx, ctx.args[1], false);
+    ReplyOptional(ctx, r.old);
+  });
 }
 
 void GetCommand(CommandContext& ctx) {
   auto r = ctx.keyspace().Get(ctx.db(), ctx.args[1]);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  if (!r->value) Notify(ctx, kNotifyKeyMiss, "keymiss", ctx.args[1]);
   ReplyOptional(ctx, r->value);
 }
 
@@ -175,6 +190,11 @@ void GetDelCommand(CommandContext& ctx) {
   auto r = ctx.keyspace().GetDel(ctx.db(), ctx.args[1]);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  if (r->value) {
+    Notify(ctx, kNotifyGeneric, "del", ctx.args[1]);
+  } else {
+    Notify(ctx, kNotifyKeyMiss, "keymiss", ctx.args[1]);
+  }
   ReplyOptional(ctx, r->value);
 }
 
@@ -192,6 +212,13 @@ void GetExCommand(CommandContext& ctx) {
   auto r = ctx.keyspace().GetEx(ctx.db(), ctx.args[1], change);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  if (!r->value) {
+    Notify(ctx, kNotifyKeyMiss, "keymiss", ctx.args[1]);
+  } else if (change.kind == ExpireChange::Kind::kAt) {
+    Notify(ctx, kNotifyGeneric, change.at_ms <= NowMs() ? "del" : "expire", ctx.args[1]);
+  } else if (change.kind == ExpireChange::Kind::kPersist) {
+    Notify(ctx, kNotifyGeneric, "persist", ctx.args[1]);
+  }
   ReplyOptional(ctx, r->value);
 }
 
@@ -200,7 +227,10 @@ void MGetCommand(CommandContext& ctx) {
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
   ctx.reply.ArrayHeader(r->value.size());
-  for (const auto& v : r->value) ReplyOptional(ctx, v);
+  for (size_t i = 0; i < r->value.size(); ++i) {
+    if (!r->value[i]) Notify(ctx, kNotifyKeyMiss, "keymiss", ctx.args[i + 1]);
+    ReplyOptional(ctx, r->value[i]);
+  }
 }
 
 void MSetGeneric(CommandContext& ctx, bool nx) {
@@ -208,6 +238,9 @@ void MSetGeneric(CommandContext& ctx, bool nx) {
   auto r = ctx.keyspace().MSet(ctx.db(), ctx.args.subspan(1), nx);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  if (!nx || r->value) {
+    for (size_t i = 1; i < ctx.args.size(); i += 2) Notify(ctx, kNotifyString, "set", ctx.args[i]);
+  }
   if (nx) return ctx.reply.Integer(r->value ? 1 : 0);
   ctx.reply.Ok();
 }
@@ -219,6 +252,7 @@ void AppendCommand(CommandContext& ctx) {
                                  ctx.server.config().Int(Opt::kProtoMaxBulkLen));
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  Notify(ctx, kNotifyString, "append", ctx.args[1]);
   ctx.reply.Integer(r->value);
 }
 
@@ -233,6 +267,7 @@ void IncrByGeneric(CommandContext& ctx, int64_t delta) {
   auto r = ctx.keyspace().IncrBy(ctx.db(), ctx.args[1], delta);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  Notify(ctx, kNotifyString, "incrby", ctx.args[1]);
   ctx.reply.Integer(r->value);
 }
 void IncrCommand(CommandContext& ctx) { IncrByGeneric(ctx, 1); }
@@ -256,6 +291,7 @@ void IncrByFloatCommand(CommandContext& ctx) {
   auto r = ctx.keyspace().IncrByFloat(ctx.db(), ctx.args[1], ctx.args[2]);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  Notify(ctx, kNotifyString, "incrbyfloat", ctx.args[1]);
   ctx.reply.Bulk(r->value);
 }
 
@@ -267,6 +303,7 @@ void SetRangeCommand(CommandContext& ctx) {
                                    ctx.server.config().Int(Opt::kProtoMaxBulkLen));
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  if (!ctx.args[3].empty()) Notify(ctx, kNotifyString, "setrange", ctx.args[1]);
   ctx.reply.Integer(r->value);
 }
 

@@ -104,6 +104,7 @@ HttpApi::Reply HttpApi::Run(std::span<const std::string_view> args, int db) {
   writer.set_protocol(3);
   CommandContext ctx{args, session, writer, server_};
   table_.Dispatch(ctx);
+  if (!session.notifications.empty()) PublishNotificationsWhenAcked(server_, session, ctx.barrier);
   Reply r;
   r.lsn = ctx.barrier;
   if (out.empty()) {  // "POST" and "Host:" are dropped silently over RESP

@@ -13,6 +13,7 @@
 #include "monitors.h"
 #include "stream_state.h"
 #include "tally/commands/command_table.h"
+#include "tally/commands/scripting.h"
 #include "tally/server/server.h"
 #include "tally/util/clock.h"
 
@@ -101,7 +102,6 @@ asio::awaitable<void> Connection::Run() {
 }
 
 asio::awaitable<bool> Connection::ProcessInput() {
-  const CommandTable& table = server_.commands();
   const int64_t output_limit = server_.config().Int(Opt::kClientOutputBufferLimit);
   while (rpos_ < wpos_) {
     size_t consumed = 0;
@@ -118,7 +118,7 @@ asio::awaitable<bool> Connection::ProcessInput() {
     rpos_ += consumed;
     if (args_.empty()) continue;
     CommandContext ctx{args_, session_, writer_, server_};
-    table.Dispatch(ctx);
+    co_await Execute(ctx);
     server_.CountCommand();
     ++batch_commands_;
     if (ctx.barrier > barrier_) barrier_ = ctx.barrier;
@@ -142,6 +142,35 @@ asio::awaitable<bool> Connection::ProcessInput() {
   session_.query_buffer_bytes.store(wpos_ - rpos_, std::memory_order_relaxed);
   if (!out_.empty() && !co_await Flush()) co_return false;
   co_return true;
+}
+
+asio::awaitable<void> Connection::Execute(CommandContext& ctx) {
+  const CommandTable& table = server_.commands();
+  ScriptEngine& scripts = *server_.scripts();
+  if (scripts.running()) {
+    // A script holds the keyspace: wait for it without holding this io thread, until it ends
+    // or has run past busy-reply-threshold (then Dispatch answers -BUSY).
+    const CommandSpec* spec = table.Lookup(ctx.args);
+    const int64_t threshold = server_.config().Int(Opt::kBusyReplyThreshold);
+    asio::steady_timer timer(socket_.get_executor());
+    while ((spec == nullptr || !(spec->flags & kCmdAllowBusy)) && scripts.running() &&
+           !scripts.busy(threshold)) {
+      timer.expires_after(std::chrono::milliseconds(1));
+      co_await timer.async_wait(kAsTuple);
+    }
+  }
+  ctx.may_defer = true;
+  table.Dispatch(ctx);
+  if (!ctx.deferred) co_return;
+  // A script: it runs on the script thread while this coroutine waits.
+  ctx.may_defer = false;
+  co_await asio::co_spawn(
+      server_.script_executor(),
+      [&]() -> asio::awaitable<void> {
+        table.Dispatch(ctx);
+        co_return;
+      },
+      asio::use_awaitable);
 }
 
 asio::awaitable<void> Connection::RunMonitor() {
@@ -179,8 +208,10 @@ asio::awaitable<bool> Connection::Flush() {
   barrier_ = 0;
   if (!st.ok()) {
     out_.clear();
+    session_.notifications.clear();  // never acknowledged: never announced
     co_return false;
   }
+  if (!session_.notifications.empty()) PublishNotifications(server_, session_);
   if (out_.empty()) co_return true;
   session_.output_buffer_bytes.store(out_.size(), std::memory_order_relaxed);
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kAsTuple);

@@ -26,6 +26,7 @@ namespace tally {
 
 class AckWaiters;
 class Server;
+struct CommandContext;
 
 class Connection : public Client, public std::enable_shared_from_this<Connection> {
  public:
@@ -42,6 +43,9 @@ class Connection : public Client, public std::enable_shared_from_this<Connection
  private:
   // Executes every complete command in the input buffer. Returns false to close.
   asio::awaitable<bool> ProcessInput();
+  // Runs one command: waits while a script runs (not past busy-reply-threshold), and runs a
+  // script on the server's script thread.
+  asio::awaitable<void> Execute(CommandContext& ctx);
   // Waits until the replies' barrier is acknowledged, then writes them. False on error.
   asio::awaitable<bool> Flush();
   void PrepareRead();

@@ -54,10 +54,23 @@ void EventHub::Publish(const KeyEvent& e, const std::string& json) {
   }
 }
 
+bool EventPublisher::wants_expired() const {
+  const auto flags = static_cast<uint32_t>(config_->Int(Opt::kNotifyKeyspaceEvents));
+  return (flags & kNotifyExpired) && (flags & (kNotifyKeyspace | kNotifyKeyevent));
+}
+
 void EventPublisher::OnEvents(std::vector<KeyEvent> events, Lsn lsn) {
   log_->WhenAcked(lsn, [this, events = std::move(events)](Status st) {
     if (!st.ok()) return;  // never acknowledged: never announced
+    const auto flags = static_cast<uint32_t>(config_->Int(Opt::kNotifyKeyspaceEvents));
     for (const KeyEvent& e : events) {
+      if (e.kind == KeyEvent::Kind::kExpired) {
+        if (!(flags & kNotifyExpired)) continue;
+        for (const auto& [channel, message] :
+             NotificationMessages(flags, KeyNotification{kNotifyExpired, "expired", e.db, e.key}))
+          pubsub_->Publish(PubSub::kGlobal, channel, message);
+        continue;
+      }
       const std::string json = EventJson(e);
       if (e.kind == KeyEvent::Kind::kAlert) pubsub_->Publish(PubSub::kGlobal, e.rule.channel, json);
       if (hub_->active()) hub_->Publish(e, json);

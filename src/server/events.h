@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "tally/commands/command_table.h"
 #include "tally/commands/pubsub.h"
 #include "tally/storage/commit_log.h"
 #include "tally/storage/events.h"
+#include "tally/util/config.h"
 #include "tally/util/thread_annotations.h"
 
 namespace tally {
@@ -42,16 +44,19 @@ class EventHub {
 
 class EventPublisher : public EventSink {
  public:
-  // All three must outlive the publisher's pending callbacks (the commit log's).
-  EventPublisher(CommitLog* log, PubSub* pubsub, EventHub* hub)
-      : log_(log), pubsub_(pubsub), hub_(hub) {}
+  // All four must outlive the publisher's pending callbacks (the commit log's). Expirations
+  // become "expired" keyspace notifications when notify-keyspace-events asks for them.
+  EventPublisher(CommitLog* log, PubSub* pubsub, EventHub* hub, const Config* config)
+      : log_(log), pubsub_(pubsub), hub_(hub), config_(config) {}
   bool wants_changes() const override { return hub_->active(); }
+  bool wants_expired() const override;
   void OnEvents(std::vector<KeyEvent> events, Lsn lsn) override;
 
  private:
   CommitLog* const log_;
   PubSub* const pubsub_;
   EventHub* const hub_;
+  const Config* const config_;
 };
 
 }  // namespace tally

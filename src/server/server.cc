@@ -13,6 +13,7 @@
 #include <asio/ip/v6_only.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
 #include <asio/write.hpp>
 #include <filesystem>
 #include <random>
@@ -24,6 +25,7 @@
 #include "listener.h"
 #include "log_sink.h"
 #include "monitors.h"
+#include "tally/commands/scripting.h"
 #include "tally/util/clock.h"
 #include "tally/util/strings.h"
 #include "tally/util/thread_name.h"
@@ -103,13 +105,15 @@ Status Server::Open() {
   engine_ = std::move(*engine);
   event_hub_ = std::make_unique<EventHub>();
   event_publisher_ =
-      std::make_unique<EventPublisher>(engine_->commit_log(), &pubsub_, event_hub_.get());
+      std::make_unique<EventPublisher>(engine_->commit_log(), &pubsub_, event_hub_.get(), config_);
   engine_->keyspace()->set_event_sink(event_publisher_.get());
   latency_monitor_.set_threshold_ms(config_->Int(Opt::kLatencyMonitorThreshold));
   engine_->commit_log()->set_latency_monitor(&latency_monitor_);
   backups_ = std::make_unique<Backups>(engine_->store(), engine_->commit_log(), start_time_ms_,
                                        engine_->commit_log()->last_lsn());
   commands_ = BuildCommandTable();
+  scripts_ = std::make_unique<ScriptEngine>();
+  script_pool_ = std::make_unique<asio::thread_pool>(1);
   engine_->commit_log()->set_commit_delay_for_testing(
       std::chrono::milliseconds(config_->Int(Opt::kDebugCommitDelayMs)));
   engine_->applier()->set_apply_delay_for_testing(
@@ -226,7 +230,11 @@ void Server::ForEachSession(FunctionRef<void(const Session&)> fn) {
   for (auto& [id, c] : clients_) fn(c->session());
 }
 
+asio::any_io_executor Server::script_executor() { return script_pool_->get_executor(); }
+
 void Server::RequestShutdown() {
+  // A script still running is stopped; what it wrote was never acknowledged and is dropped.
+  if (scripts_) scripts_->Abort();
   {
     MutexLock lock(&stop_mu_);
     stopping_.store(true, std::memory_order_release);
@@ -284,6 +292,7 @@ Status Server::Run() {
   }
   for (auto& io : io_) io->stop();
   for (auto& t : threads_) t.join();
+  script_pool_->join();
   if (expirer_.joinable()) expirer_.join();
   {
     MutexLock lock(&clients_mu_);

@@ -130,8 +130,9 @@ void CommitLog::NotifyWaiters() {
     MutexLock l(&mu_);
     st = failure_;
     Lsn acked = ack_lsn();
-    auto it = std::partition(waiters_.begin(), waiters_.end(),
-                             [&](const Waiter& w) { return st.ok() && w.lsn > acked; });
+    // Stable: waiters of one LSN order hear in the order they asked.
+    auto it = std::stable_partition(waiters_.begin(), waiters_.end(),
+                                    [&](const Waiter& w) { return st.ok() && w.lsn > acked; });
     ready.assign(std::make_move_iterator(it), std::make_move_iterator(waiters_.end()));
     waiters_.erase(it, waiters_.end());
   }

@@ -309,15 +309,20 @@ StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn, Access
     // An expired key that could not be deleted (the log has failed) is still invisible.
     if (e.present && (e.expire_at_ms == 0 || e.expire_at_ms > now)) current[i] = &e;
   }
+  EventSink* const sink = events_.load(std::memory_order_acquire);
+  std::vector<KeyEvent> events;
+  if (sink != nullptr && !records.empty() && sink->wants_expired()) {
+    // So far the only records are lookups' lazy-expiry deletes.
+    for (const Record& r : records)
+      if (r.db < kFirstSystemDb) events.push_back(ExpiredEvent(r.db, r.key, now));
+  }
   InlineBuffer<Mutation, kInlineKeys> mutations(n);
   st = fn(current.span(), mutations.span());
   const bool writes = st.ok() && std::any_of(mutations.begin(), mutations.end(),
                                              [](auto& m) { return m.op != Mutation::Op::kKeep; });
   if (writes && !log_->healthy()) st = log_->failure();
-  EventSink* const sink = events_.load(std::memory_order_acquire);
   const bool changes = sink != nullptr && sink->wants_changes();
   const bool collect = sink != nullptr && (changes || !alerts_.empty());
-  std::vector<KeyEvent> events;
   for (size_t i = 0; writes && st.ok() && i < n; ++i) {
     Mutation& m = mutations[i];
     Shard& shard = *shards_[shard_ids[i]];

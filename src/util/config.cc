@@ -4,13 +4,14 @@
 #include <sstream>
 #include <thread>
 
+#include "tally/util/notify_flags.h"
 #include "tally/util/numbers.h"
 #include "tally/util/strings.h"
 
 namespace tally {
 namespace {
 
-enum class Kind { kInt, kMemory, kBool, kEnum, kString, kReadOnly };
+enum class Kind { kInt, kMemory, kBool, kEnum, kString, kReadOnly, kNotify };
 
 struct OptionSpec {
   Opt opt;
@@ -161,6 +162,15 @@ const std::vector<OptionSpec>& Specs() {
       {Opt::kHistoryResolution, "history-resolution", Kind::kInt, "1000", 1, 86400000, {}, true},
       {Opt::kHistoryRetention, "history-retention", Kind::kInt, "604800", 1, 315360000, {}, true},
       {Opt::kHistoryKeepOnDelete, "history-keep-on-delete", Kind::kBool, "yes", 0, 0, {}, true},
+      {Opt::kNotifyKeyspaceEvents, "notify-keyspace-events", Kind::kNotify, "", 0, 0, {}, true},
+      {Opt::kBusyReplyThreshold,
+       "busy-reply-threshold",
+       Kind::kInt,
+       "5000",
+       0,
+       INT64_MAX,
+       {},
+       true},
       {Opt::kSupervised,
        "supervised",
        Kind::kEnum,
@@ -173,6 +183,7 @@ const std::vector<OptionSpec>& Specs() {
 }
 
 const OptionSpec* Find(std::string_view name) {
+  if (EqualsIgnoreCase(name, "lua-time-limit")) name = "busy-reply-threshold";  // Redis's alias
   for (const auto& s : Specs())
     if (EqualsIgnoreCase(s.name, name)) return &s;
   return nullptr;
@@ -209,6 +220,12 @@ StatusOr<int64_t> ParseValue(const OptionSpec& spec, std::string_view value) {
       for (size_t i = 0; i < spec.choices.size(); ++i)
         msg += (i ? ", " : "") + std::string(spec.choices[i]);
       return Status::InvalidArgument(msg);
+    }
+    case Kind::kNotify: {
+      auto flags = ParseNotifyFlags(value);
+      if (!flags)
+        return Status::InvalidArgument("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+      return *flags;
     }
     case Kind::kString:
     case Kind::kReadOnly:
@@ -290,6 +307,9 @@ std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pa
         break;
       case Kind::kEnum:
         value = s.choices[Int(s.opt)];
+        break;
+      case Kind::kNotify:
+        value = FormatNotifyFlags(static_cast<uint32_t>(Int(s.opt)));
         break;
       default:
         value = FormatInt64(Int(s.opt));

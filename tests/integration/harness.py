@@ -1,6 +1,7 @@
 """Starts real servers on free ports for the integration tests: tallyd (the binary under test,
 from $TALLYD) and Debian's redis-server 7.0 (for differential tests). Also a raw-socket client
 that reports the exact reply bytes and whether the server closed the connection."""
+import json
 import os
 import shutil
 import signal
@@ -162,6 +163,23 @@ def exchange(port, data, marker=True, timeout=3.0):
         return buf, closed
     finally:
         s.close()
+
+
+def install_npm(folder, packages):
+    """Installs npm packages ({alias: "name@version"}) into `folder` unless that exact set is
+    there already. Each test that needs npm packages has its own folder (ctest runs tests in
+    parallel)."""
+    wanted = json.dumps(packages, sort_keys=True)
+    stamp = os.path.join(folder, "installed.json")
+    if os.path.exists(stamp) and open(stamp).read() == wanted:
+        return
+    os.makedirs(folder, exist_ok=True)
+    subprocess.run(["npm", "init", "-y"], cwd=folder, capture_output=True, check=True)
+    specs = [f"{alias}@npm:{spec}" for alias, spec in packages.items()]
+    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"] + specs,
+                   cwd=folder, check=True, timeout=600)
+    with open(stamp, "w") as f:
+        f.write(wanted)
 
 
 def run_tests(tests):

@@ -27,7 +27,7 @@ import threading
 import time
 import urllib.request
 
-from harness import HERE, Tallyd, free_port, run_tests
+from harness import HERE, Tallyd, free_port, install_npm, run_tests
 
 CLIENTS_DIR = os.path.join(HERE, "clients")
 NODE_DIR = os.environ.get("TALLY_NODE_CLIENTS") or os.path.join(HERE, "..", "..", "build",
@@ -48,17 +48,7 @@ STOCK_HOSTS = ("127.0.0.1\tlocalhost\n127.0.1.1\tdebian\n\n"
 
 
 def install_node_clients():
-    wanted = json.dumps(NODE_PACKAGES, sort_keys=True)
-    stamp = os.path.join(NODE_DIR, "installed.json")
-    if os.path.exists(stamp) and open(stamp).read() == wanted:
-        return
-    os.makedirs(NODE_DIR, exist_ok=True)
-    subprocess.run(["npm", "init", "-y"], cwd=NODE_DIR, capture_output=True, check=True)
-    specs = [f"{alias}@npm:{spec}" for alias, spec in NODE_PACKAGES.items()]
-    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"] + specs,
-                   cwd=NODE_DIR, check=True, timeout=600)
-    with open(stamp, "w") as f:
-        f.write(wanted)
+    install_npm(NODE_DIR, NODE_PACKAGES)
 
 
 def build_go_client():

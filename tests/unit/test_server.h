@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "tally/commands/command_table.h"
+#include "tally/commands/scripting.h"
 #include "tally/util/clock.h"
 #include "test_util.h"
 
@@ -92,6 +93,7 @@ class TestServer : public ServerContext {
   Backups& backups() override { return *backups_; }
   LatencyMonitor& latency_monitor() override { return latency_monitor_; }
   PubSub& pubsub() override { return pubsub_; }
+  ScriptEngine* scripts() override { return &scripts_; }
   ServerStats stats() override { return ServerStats{}; }
   void ForEachSession(FunctionRef<void(const Session&)> fn) override { fn(*session_); }
   void RequestShutdown() override { shutdown_requested = true; }
@@ -108,6 +110,7 @@ class TestServer : public ServerContext {
   std::unique_ptr<Backups> backups_;
   LatencyMonitor latency_monitor_;
   PubSub pubsub_;
+  ScriptEngine scripts_;
   std::unique_ptr<CommandTable> table_;
   std::unique_ptr<Session> session_;
 };

@@ -25,6 +25,7 @@
 #include "tally/protocol/reply_writer.h"
 #include "tally/storage/types.h"
 #include "tally/util/latency_histogram.h"
+#include "tally/util/notify_flags.h"
 
 namespace tally {
 
@@ -35,6 +36,10 @@ struct CommandContext {
   ServerContext& server;
   Lsn barrier = 0;  // the reply may not be sent before this LSN is acknowledged
   const class CommandTable* table = nullptr;  // set by Dispatch
+  // With may_defer, Dispatch does not run a kCmdScript command: it sets `deferred` and returns,
+  // and the caller dispatches it again (without may_defer) where it may block.
+  bool may_defer = false;
+  bool deferred = false;
 
   void WaitFor(Lsn lsn) {
     if (lsn > barrier) barrier = lsn;
@@ -61,6 +66,11 @@ enum CommandFlag : uint32_t {
   kCmdNoHttp = 1 << 9,
   kCmdSkipSlowlog = 1 << 10,  // never in the slow log (EXEC: its commands are, one by one)
   kCmdPubSub = 1 << 11,       // allowed in RESP2 subscribed mode (the subscribe family, PING...)
+  kCmdNoScript = 1 << 12,     // refused inside a script ("not allowed from script")
+  kCmdAllowBusy = 1 << 13,    // runs while a script is busy (SCRIPT KILL, SHUTDOWN, ...)
+  // Tally's own: runs a script. A connection runs it off its io thread, so that the thread
+  // goes on serving others (SCRIPT KILL among them) while the script runs.
+  kCmdScript = 1 << 14,
 };
 
 // A relaxed atomic counter that copies (specs are built by value before the table holds them).
@@ -110,6 +120,11 @@ class CommandTable {
   void Register(CommandSpec spec);
   // The command named `name` (any case), or nullptr.
   const CommandSpec* Find(std::string_view name) const;
+  // The command `args` name, with the subcommand resolved for a container (nullptr if either
+  // is unknown), as Redis's lookupCommand.
+  const CommandSpec* Lookup(std::span<const std::string_view> args) const;
+  // Whether `argc` arguments (the name included) fit the command's arity.
+  static bool ArityOk(const CommandSpec& spec, size_t argc);
   const std::vector<std::unique_ptr<CommandSpec>>& all() const { return commands_; }
 
   // Checks and runs one request: "host:"/"post" close silently; then unknown command or
@@ -144,7 +159,8 @@ void RegisterPersistenceCommands(CommandTable* table);
 void RegisterLatencyCommands(CommandTable* table);
 void RegisterCounterCommands(CommandTable* table);  // INCREX, CL.THROTTLE, TALLY.HISTORY
 void RegisterPubSubCommands(CommandTable* table);
-void RegisterAlertCommands(CommandTable* table);  // TALLY.ALERT
+void RegisterAlertCommands(CommandTable* table);   // TALLY.ALERT
+void RegisterScriptCommands(CommandTable* table);  // EVAL, SCRIPT (script_commands.cc)
 
 // Drops a connection's subscriptions (on disconnect and RESET).
 void UnsubscribeAll(Session& session, PubSub& pubsub);
@@ -179,6 +195,23 @@ void ReplyWritten(CommandContext& ctx, StatusOr<Written<T>>&& result, ReplyFn&& 
   ctx.WaitFor(result->lsn);
   reply(result->value);
 }
+
+// Keyspace notifications (notify-keyspace-events): records `event` of `type` (a NotifyFlag)
+// for `key` in `db` (default: the session's) in the session, if the option asks for it. The
+// front end publishes the session's notifications once the replies' writes are acknowledged
+// (a RESP connection per batch, in order; the HTTP API per request).
+void Notify(CommandContext& ctx, uint32_t type, const char* event, std::string_view key);
+// Whether notify-keyspace-events asks for events of `type`.
+bool Notifying(const CommandContext& ctx, uint32_t type);
+void Notify(CommandContext& ctx, uint32_t type, const char* event, std::string_view key,
+            DbIndex db);
+// Publishes the session's notifications now (the caller has waited for their writes), or once
+// `lsn` is acknowledged.
+void PublishNotifications(ServerContext& server, Session& session);
+void PublishNotificationsWhenAcked(ServerContext& server, Session& session, Lsn lsn);
+// The channel and message pairs of a notification, as Redis's notifyKeyspaceEvent sends them.
+std::vector<std::pair<std::string, std::string>> NotificationMessages(uint32_t flags,
+                                                                      const KeyNotification& n);
 
 // A HELP subcommand's reply: the lines as simple strings.
 void ReplyHelp(ReplyWriter& reply, std::span<const char* const> lines);

@@ -31,6 +31,8 @@ struct ServerStats {
   std::string executable;
 };
 
+class ScriptEngine;
+
 class ServerContext {
  public:
   virtual ~ServerContext() = default;
@@ -41,6 +43,8 @@ class ServerContext {
   virtual LatencyMonitor& latency_monitor() = 0;  // LATENCY LATEST/HISTORY/RESET
   virtual ServerStats stats() = 0;
   virtual PubSub& pubsub() = 0;  // SUBSCRIBE, PUBLISH, PUBSUB, alerts
+  // EVAL and SCRIPT; nullptr where the server has no scripting.
+  virtual ScriptEngine* scripts() { return nullptr; }
   // Calls fn for every connected client's session.
   virtual void ForEachSession(FunctionRef<void(const Session&)> fn) = 0;
   // Starts a graceful shutdown (stop accepting, commit, sync, close the store, exit 0).

@@ -18,6 +18,14 @@
 
 namespace tally {
 
+// A keyspace notification a command made, published once its writes are acknowledged.
+struct KeyNotification {
+  uint32_t type = 0;            // NotifyFlag (notify_flags.h)
+  const char* event = nullptr;  // "set", "incrby", "expired", ...
+  DbIndex db = 0;
+  std::string key;
+};
+
 struct Session {
   // Immutable after creation.
   uint64_t id = 0;
@@ -44,6 +52,10 @@ struct Session {
   bool close_after_reply = false;  // QUIT: send what is pending, then close
   bool close_now = false;          // drop the connection without a reply
   bool monitor = false;            // MONITOR: from now on the connection streams commands
+  bool script_client = false;      // the client a script's redis.call runs as (never BUSY)
+
+  // Keyspace notifications of the command running (owner thread only; Dispatch publishes them).
+  std::vector<KeyNotification> notifications;
 
   // MULTI/EXEC state (owner thread only).
   bool in_multi = false;

@@ -60,6 +60,17 @@ inline constexpr const char* kSubcommandSyntax =
 // "Can't execute '<command>': " comes first.
 inline constexpr const char* kSubscribedMode =
     "only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
+// Scripting (eval.c, script.c).
+inline constexpr const char* kNegativeKeys = "Number of keys can't be negative";
+inline constexpr const char* kTooManyKeys = "Number of keys can't be greater than number of args";
+inline constexpr const char* kScriptFlushOption = "SCRIPT FLUSH only support SYNC|ASYNC option";
+inline constexpr const char* kNotBusy = "-NOTBUSY No scripts in execution right now.";
+inline constexpr const char* kUnkillable =
+    "-UNKILLABLE Sorry the script already executed write commands against the dataset. You can "
+    "either wait the script termination or kill the server in a hard way using the SHUTDOWN "
+    "NOSAVE command.";
+inline constexpr const char* kBusyScript =
+    "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 inline constexpr const char* kMustBePositive = "value is out of range, must be positive";
 // INCREX (Redis 8.8).
 inline constexpr const char* kIncrementNotInteger = "Increment is not an integer or out of range";

@@ -29,7 +29,8 @@
 
 namespace asio {
 class io_context;
-}
+class thread_pool;
+}  // namespace asio
 
 namespace tally {
 
@@ -58,6 +59,9 @@ class Server : public ServerContext {
   Backups& backups() override { return *backups_; }
   LatencyMonitor& latency_monitor() override { return latency_monitor_; }
   PubSub& pubsub() override { return pubsub_; }
+  ScriptEngine* scripts() override { return scripts_.get(); }
+  // Where scripts run (one thread), off the io threads, which go on serving while one runs.
+  asio::any_io_executor script_executor();
   ServerStats stats() override;
   void ForEachSession(FunctionRef<void(const Session&)> fn) override;
   void RequestShutdown() override;
@@ -114,6 +118,8 @@ class Server : public ServerContext {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Backups> backups_;  // before engine_ goes: it may be taking one
   std::unique_ptr<CommandTable> commands_;
+  std::unique_ptr<ScriptEngine> scripts_;
+  std::unique_ptr<asio::thread_pool> script_pool_;
   std::unique_ptr<HttpApi> http_api_;
   int http_port_ = 0;
   Histogram resp_latency_{Histogram::LatencyBounds()};

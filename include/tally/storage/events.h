@@ -33,7 +33,8 @@ struct AlertRule {
 };
 
 struct KeyEvent {
-  enum class Kind { kChange, kAlert };
+  // kExpired: the key was deleted because its TTL passed (lazily or by active expiry).
+  enum class Kind { kChange, kAlert, kExpired };
   Kind kind = Kind::kChange;
   DbIndex db = 0;
   std::string key;
@@ -49,6 +50,8 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual bool wants_changes() const = 0;
+  // Whether to send kExpired events (keyspace notifications ask for them).
+  virtual bool wants_expired() const { return false; }
   virtual void OnEvents(std::vector<KeyEvent> events, Lsn lsn) = 0;
 };
 
@@ -72,6 +75,16 @@ class AlertRules {
       GUARDED_BY(mu_);
   std::atomic<size_t> count_{0};
 };
+
+// The event of a key deleted for its TTL.
+inline KeyEvent ExpiredEvent(DbIndex db, std::string_view key, int64_t now_ms) {
+  KeyEvent e;
+  e.kind = KeyEvent::Kind::kExpired;
+  e.db = db;
+  e.key = key;
+  e.time_ms = now_ms;
+  return e;
+}
 
 // The events of one write: alerts whose threshold lies between `before` and the new value,
 // and a change event if `changes`.

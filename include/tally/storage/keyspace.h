@@ -258,6 +258,12 @@ class Keyspace {
     AtomicScope& operator=(const AtomicScope&) = delete;
     // Appends the collected records; returns the LSN to wait for (0 if nothing was written).
     Lsn Commit();
+    // Drops the collected records, so that Commit() appends nothing. Only for a process that
+    // is shutting down: the table keeps the dropped changes, which nothing may log or serve.
+    void Abandon() {
+      records_.clear();
+      events_.clear();
+    }
 
    private:
     friend class Keyspace;
@@ -277,6 +283,8 @@ class Keyspace {
     uint64_t flush_epoch = 0;
   };
   StatusOr<WatchToken> Watch(DbIndex db, std::string_view key);
+  // True if the calling thread is inside an AtomicScope of this keyspace.
+  bool InAtomicScope() const { return CurrentScope() != nullptr; }
   // True if the key changed (written, deleted, expired, flushed) since Watch().
   // REQUIRES: inside an AtomicScope of this thread.
   bool Changed(const WatchToken& token);
