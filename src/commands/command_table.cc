@@ -269,7 +269,7 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
       scripts != nullptr && !ctx.session.script_client && !(spec->flags & kCmdAllowBusy) &&
       scripts->busy(ctx.server.config().Int(Opt::kBusyReplyThreshold))) {
     spec->rejected.Add();
-    ctx.reply.Error(errors::kBusyScript);
+    ctx.reply.Error(scripts->running_function() ? errors::kBusyFunction : errors::kBusyScript);
     return;
   }
   flag.ok = true;
@@ -396,6 +396,8 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterPubSubCommands(table.get());
   RegisterAlertCommands(table.get());
   RegisterScriptCommands(table.get());
+  RegisterFunctionCommands(table.get());
+  RegisterObjectCommands(table.get());
   return table;
 }
 

@@ -1,4 +1,5 @@
 // Connection commands (Redis 7 networking.c, acl.c): PING, ECHO, QUIT, AUTH, HELLO, CLIENT.
+#include "admin_commands.h"
 #include "tally/commands/command_table.h"
 #include "tally/protocol/errors.h"
 #include "tally/util/clock.h"
@@ -272,6 +273,14 @@ void RegisterConnectionCommands(CommandTable* t) {
           "Returns information about the current client connection.", "6.2.0"),
       Cmd("client|list", -2, kCmdAdmin | kCmdLoading | kCmdStale, ClientListCommand,
           "Get the list of client connections", "2.4.0"),
+      Cmd("client|kill", -3, kCmdAdmin | kCmdLoading | kCmdStale, ClientKillCommand,
+          "Kill the connection of a client", "2.4.0"),
+      Cmd("client|no-evict", 3, kAnyTime, ClientNoEvictCommand,
+          "Set client eviction mode for the current connection", "7.0.0"),
+      Cmd("client|reply", 3, kAnyTime, ClientReplyCommand,
+          "Instruct the server whether to reply to commands", "3.2.0"),
+      Cmd("client|unpause", 2, kCmdAdmin | kCmdLoading | kCmdStale, ClientUnpauseCommand,
+          "Resume processing of clients that were paused", "6.2.0"),
       Cmd("client|help", 2, kAnyTime, ClientHelpCommand,
           "Show helpful text about the different subcommands", "5.0.0"),
   };

@@ -86,12 +86,18 @@ void Unsubscribe(CommandContext& ctx, const Family& f) {
   }
 }
 
-void SubscribeCommand(CommandContext& ctx) { Subscribe(ctx, kChannels); }
-void PSubscribeCommand(CommandContext& ctx) { Subscribe(ctx, kPatterns); }
-void SSubscribeCommand(CommandContext& ctx) { Subscribe(ctx, kShard); }
-void UnsubscribeCommand(CommandContext& ctx) { Unsubscribe(ctx, kChannels); }
-void PUnsubscribeCommand(CommandContext& ctx) { Unsubscribe(ctx, kPatterns); }
-void SUnsubscribeCommand(CommandContext& ctx) { Unsubscribe(ctx, kShard); }
+// Runs a (un)subscription and publishes whether the client now subscribes (CLIENT KILL TYPE).
+template <void (*Change)(CommandContext&, const Family&), const Family& F>
+void Subscription(CommandContext& ctx) {
+  Change(ctx, F);
+  ctx.session.is_subscriber.store(ctx.session.subscribed(), std::memory_order_relaxed);
+}
+constexpr auto SubscribeCommand = Subscription<Subscribe, kChannels>;
+constexpr auto PSubscribeCommand = Subscription<Subscribe, kPatterns>;
+constexpr auto SSubscribeCommand = Subscription<Subscribe, kShard>;
+constexpr auto UnsubscribeCommand = Subscription<Unsubscribe, kChannels>;
+constexpr auto PUnsubscribeCommand = Subscription<Unsubscribe, kPatterns>;
+constexpr auto SUnsubscribeCommand = Subscription<Unsubscribe, kShard>;
 
 void PublishCommand(CommandContext& ctx) {
   ctx.reply.Integer(

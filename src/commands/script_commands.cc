@@ -19,8 +19,8 @@ void RunScript(CommandContext& ctx, bool by_sha, bool read_only) {
   if (*numkeys > static_cast<int64_t>(ctx.args.size() - 3))
     return ctx.reply.Error(errors::kTooManyKeys);
   const size_t n = static_cast<size_t>(*numkeys);
-  ScriptEngine::Call call{ctx.args[1], by_sha, read_only, ctx.args.subspan(3, n),
-                          ctx.args.subspan(3 + n)};
+  ScriptEngine::Call call{
+      ctx.args[1], by_sha, false, read_only, ctx.args.subspan(3, n), ctx.args.subspan(3 + n)};
   engine->Run(ctx, call);
 }
 
@@ -51,6 +51,8 @@ void ScriptFlushCommand(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
+}  // namespace
+
 void ScriptKillCommand(CommandContext& ctx) {
   switch (ctx.server.scripts()->Kill()) {
     case ScriptEngine::KillResult::kNotBusy:
@@ -61,6 +63,8 @@ void ScriptKillCommand(CommandContext& ctx) {
       return ctx.reply.Ok();
   }
 }
+
+namespace {
 
 void ScriptHelpCommand(CommandContext& ctx) {
   static constexpr const char* kLines[] = {

@@ -2,6 +2,7 @@
 // SHUTDOWN.
 #include <set>
 
+#include "admin_commands.h"
 #include "info.h"
 #include "tally/commands/command_table.h"
 #include "tally/protocol/errors.h"
@@ -242,6 +243,8 @@ void RegisterServerCommands(CommandTable* t) {
       Cmd("command|info", -2, kCmdLoading | kCmdStale, CommandInfoCommand, "server",
           "Get array of specific Redis command details, or all when no argument is given.",
           "2.8.13"),
+      Cmd("command|getkeys", -4, kCmdLoading | kCmdStale, CommandGetKeysCommand, "server",
+          "Extract keys given a full Redis command", "2.8.13"),
       Cmd("command|list", -2, kCmdLoading | kCmdStale, CommandListCommand, "server",
           "Get an array of Redis command names", "7.0.0"),
   };

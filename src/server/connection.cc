@@ -118,7 +118,15 @@ asio::awaitable<bool> Connection::ProcessInput() {
     rpos_ += consumed;
     if (args_.empty()) continue;
     CommandContext ctx{args_, session_, writer_, server_};
-    co_await Execute(ctx);
+    ctx.may_defer = true;
+    const size_t reply_start = out_.size();
+    if (server_.scripts()->running()) {
+      co_await Execute(ctx);  // the slow path: a script runs, or this command is one
+    } else {
+      server_.commands().Dispatch(ctx);
+      if (ctx.deferred) co_await Execute(ctx);
+    }
+    ApplyReplyMode(reply_start);
     server_.CountCommand();
     ++batch_commands_;
     if (ctx.barrier > barrier_) barrier_ = ctx.barrier;
@@ -144,10 +152,27 @@ asio::awaitable<bool> Connection::ProcessInput() {
   co_return true;
 }
 
+void Connection::ApplyReplyMode(size_t reply_start) {
+  using Mode = Session::ReplyMode;
+  switch (session_.reply_mode) {
+    case Mode::kOn:
+      return;
+    case Mode::kOff:
+      break;
+    case Mode::kSkipThis:
+      session_.reply_mode = Mode::kSkipNext;
+      break;
+    case Mode::kSkipNext:
+      session_.reply_mode = Mode::kOn;
+      break;
+  }
+  out_.resize(reply_start);
+}
+
 asio::awaitable<void> Connection::Execute(CommandContext& ctx) {
   const CommandTable& table = server_.commands();
   ScriptEngine& scripts = *server_.scripts();
-  if (scripts.running()) {
+  if (!ctx.deferred && scripts.running()) {
     // A script holds the keyspace: wait for it without holding this io thread, until it ends
     // or has run past busy-reply-threshold (then Dispatch answers -BUSY).
     const CommandSpec* spec = table.Lookup(ctx.args);
@@ -159,8 +184,7 @@ asio::awaitable<void> Connection::Execute(CommandContext& ctx) {
       co_await timer.async_wait(kAsTuple);
     }
   }
-  ctx.may_defer = true;
-  table.Dispatch(ctx);
+  if (!ctx.deferred) table.Dispatch(ctx);
   if (!ctx.deferred) co_return;
   // A script: it runs on the script thread while this coroutine waits.
   ctx.may_defer = false;

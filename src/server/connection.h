@@ -43,8 +43,10 @@ class Connection : public Client, public std::enable_shared_from_this<Connection
  private:
   // Executes every complete command in the input buffer. Returns false to close.
   asio::awaitable<bool> ProcessInput();
-  // Runs one command: waits while a script runs (not past busy-reply-threshold), and runs a
-  // script on the server's script thread.
+  // CLIENT REPLY OFF/SKIP: drops the reply the last command wrote from `reply_start` on.
+  void ApplyReplyMode(size_t reply_start);
+  // The slow path of one command (ctx.may_defer set): waits while a script runs (not past
+  // busy-reply-threshold), and runs a deferred script command on the server's script thread.
   asio::awaitable<void> Execute(CommandContext& ctx);
   // Waits until the replies' barrier is acknowledged, then writes them. False on error.
   asio::awaitable<bool> Flush();

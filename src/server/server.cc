@@ -113,6 +113,7 @@ Status Server::Open() {
                                        engine_->commit_log()->last_lsn());
   commands_ = BuildCommandTable();
   scripts_ = std::make_unique<ScriptEngine>();
+  TALLY_RETURN_IF_ERROR(LoadFunctionLibraries(*engine_->store(), *scripts_));
   script_pool_ = std::make_unique<asio::thread_pool>(1);
   engine_->commit_log()->set_commit_delay_for_testing(
       std::chrono::milliseconds(config_->Int(Opt::kDebugCommitDelayMs)));
@@ -228,6 +229,17 @@ ServerStats Server::stats() {
 void Server::ForEachSession(FunctionRef<void(const Session&)> fn) {
   MutexLock lock(&clients_mu_);
   for (auto& [id, c] : clients_) fn(c->session());
+}
+
+size_t Server::KillClients(FunctionRef<bool(const Session&)> match) {
+  MutexLock lock(&clients_mu_);
+  size_t n = 0;
+  for (auto& [id, c] : clients_) {
+    if (!match(c->session())) continue;
+    c->Stop();
+    ++n;
+  }
+  return n;
 }
 
 asio::any_io_executor Server::script_executor() { return script_pool_->get_executor(); }

@@ -40,7 +40,7 @@ const std::vector<OptionSpec>& Specs() {
       {Opt::kAppendonly, "appendonly", Kind::kReadOnly, "yes"},
       {Opt::kSave, "save", Kind::kReadOnly, ""},
       {Opt::kIoThreads, "io-threads", Kind::kInt, "0", 0, 128},
-      {Opt::kDatabases, "databases", Kind::kInt, "16", 1, 253},
+      {Opt::kDatabases, "databases", Kind::kInt, "16", 1, 252},
       {Opt::kRequirepass, "requirepass", Kind::kString, "", 0, 0, {}, true},
       {Opt::kMaxclients, "maxclients", Kind::kInt, "10000", 1, 1000000, {}, true},
       {Opt::kTimeout, "timeout", Kind::kInt, "0", 0, 2147483647, {}, true},

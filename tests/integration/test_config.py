@@ -65,8 +65,12 @@ def test_graceful_stops_exit_zero():
 
 def test_banner_and_dir():
     with Tallyd() as t:
+        deadline = time.time() + 10  # the port may accept a moment before the line is written
         log = t.log_text()
-        assert "ready" in log and str(t.port) in log and "appendfsync always" in log
+        while "ready" not in log and time.time() < deadline:
+            time.sleep(0.05)
+            log = t.log_text()
+        assert "ready" in log and str(t.port) in log and "appendfsync always" in log, log
         assert os.path.isdir(os.path.join(t.dir, "db"))
 
 

@@ -8,6 +8,36 @@ from harness import RedisServer, Tallyd, encode, exchange, run_tests
 
 # Each sequence runs on a fresh connection after FLUSHALL; every command's reply is compared.
 SEQUENCES = {
+    "object_wait_getkeys": [
+        ["SET", "i", "123"], ["SET", "big", "123456789012"], ["SET", "s", "hello"],
+        ["SET", "l", "a" * 50], ["SET", "f", "1.5"], ["SET", "neg", "-5"], ["SET", "z", "10001"],
+        ["SET", "lead", "0123"], ["SET", "plus", "+5"], ["SET", "huge", "1" * 21],
+        ["OBJECT", "ENCODING", "i"], ["OBJECT", "ENCODING", "big"], ["OBJECT", "ENCODING", "s"],
+        ["OBJECT", "ENCODING", "l"], ["OBJECT", "ENCODING", "f"], ["OBJECT", "ENCODING", "neg"],
+        ["OBJECT", "ENCODING", "lead"], ["OBJECT", "ENCODING", "plus"],
+        ["OBJECT", "ENCODING", "huge"], ["OBJECT", "ENCODING", "nokey"],
+        ["OBJECT", "REFCOUNT", "i"], ["OBJECT", "REFCOUNT", "z"], ["OBJECT", "REFCOUNT", "neg"],
+        ["OBJECT", "REFCOUNT", "s"], ["OBJECT", "REFCOUNT", "nokey"], ["OBJECT", "FREQ", "i"],
+        ["OBJECT", "FREQ", "nokey"], ["OBJECT", "IDLETIME", "nokey"], ["OBJECT", "foo"],
+        ["OBJECT", "ENCODING"], ["OBJECT", "ENCODING", "a", "b"], ["OBJECT", "HELP"],
+        ["WAIT", "0", "0"], ["WAIT", "x", "0"], ["WAIT", "0", "-1"], ["WAIT", "0", "x"],
+        ["WAIT", "0"], ["COMMAND", "GETKEYS", "get", "a"], ["COMMAND", "GETKEYS", "set", "a", "b"],
+        ["COMMAND", "GETKEYS", "mset", "a", "1", "b", "2"], ["COMMAND", "GETKEYS", "ping", "x"],
+        ["COMMAND", "GETKEYS", "nosuch", "x"], ["COMMAND", "GETKEYS", "get"],
+        ["COMMAND", "GETKEYS", "get", "a", "b"], ["COMMAND", "GETKEYS", "del", "a", "b", "c"],
+        ["COMMAND", "GETKEYS", "eval", "x", "2", "k1", "k2", "a"],
+        ["COMMAND", "GETKEYS", "eval", "x", "0"], ["COMMAND", "GETKEYS", "copy", "a", "b"],
+        ["COMMAND", "GETKEYS", "rename", "a", "b"], ["COMMAND", "GETKEYS", "config", "get", "x"],
+        ["CLIENT", "NO-EVICT", "on"], ["CLIENT", "NO-EVICT", "x"], ["CLIENT", "REPLY", "x"],
+        ["CLIENT", "KILL", "1.2.3.4:5"], ["CLIENT", "KILL", "ID", "999"],
+        ["CLIENT", "KILL", "ID", "x"], ["CLIENT", "KILL", "TYPE", "foo"],
+        ["CLIENT", "KILL", "foo", "bar"], ["CLIENT", "KILL", "ADDR", "1.2.3.4:5", "SKIPME", "no"],
+        ["CLIENT", "KILL", "USER", "nobody"], ["CLIENT", "KILL", "TYPE", "pubsub"],
+        ["CLIENT", "KILL", "ID"], ["CLIENT", "UNPAUSE"],
+        ["CLIENT", "REPLY", "SKIP"], ["PING", "skipped"], ["PING", "seen"],
+        ["CLIENT", "REPLY", "OFF"], ["PING", "not seen"], ["SET", "quiet", "1"],
+        ["CLIENT", "REPLY", "ON"], ["GET", "quiet"],
+    ],
     "counters": [
         ["INCR", "c"], ["INCR", "c"], ["INCRBY", "c", "10"], ["DECR", "c"], ["DECRBY", "c", "5"],
         ["INCRBY", "c", "-9223372036854775808"], ["INCRBY", "c", "+1"], ["INCRBY", "c", " 1"],
@@ -388,9 +418,40 @@ def test_slowlog():
         assert len(logs[0]) == 5 and logs[0][0][1] == [b"SLOWLOG", b"LEN"], logs[0]
 
 
+def test_client_kill_closes_the_matched_clients():
+    """CLIENT KILL ID / ADDR / TYPE pubsub / SKIPME on both servers: the same counts, and the
+    killed connections (only those) are closed."""
+    import redis
+    import socket
+    with Tallyd() as t, RedisServer() as r:
+        for port in (r.port, t.port):
+            admin = redis.Redis(port=port)
+            victim = redis.Redis(port=port, single_connection_client=True)
+            victim.ping()
+            sub = socket.create_connection(("127.0.0.1", port))
+            sub.sendall(encode("SUBSCRIBE", "ch"))
+            sub.settimeout(5)
+            sub.recv(100)
+            bystander = redis.Redis(port=port, single_connection_client=True)
+            bystander.ping()
+            vid = victim.client_id()
+            assert admin.execute_command("CLIENT", "KILL", "ID", vid) == 1
+            assert admin.execute_command("CLIENT", "KILL", "ID", vid) == 0
+            assert admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub") == 1
+            assert sub.recv(100) == b""  # closed
+            me = admin.client_info()["addr"]
+            assert admin.execute_command("CLIENT", "KILL", "ADDR", me) == 0  # SKIPME yes
+            assert bystander.ping()
+            try:
+                victim.ping()
+                raise AssertionError("the killed client still answers")
+            except redis.ConnectionError:
+                pass
+
+
 if __name__ == "__main__":
     run_tests([test_command_sequences, test_scan_and_keys_return_the_same_keys,
                test_raw_protocol_cases, test_fragmented_pipeline,
                test_requirepass_and_unauthenticated_limits, test_maxclients,
-               test_info_commandstats,
-        test_info_errorstats, test_slowlog])
+               test_info_commandstats, test_info_errorstats, test_slowlog,
+               test_client_kill_closes_the_matched_clients])

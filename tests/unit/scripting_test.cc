@@ -3,6 +3,8 @@
 // one group of records. (Byte-for-byte comparison with redis-server: test_scripting.py.)
 #include <gtest/gtest.h>
 
+#include "../../src/commands/function_dump.h"
+#include "tally/util/notify_flags.h"
 #include "test_server.h"
 
 namespace tally::test {
@@ -100,6 +102,63 @@ TEST_F(ScriptingTest, WritesAreOneGroupAndDurable) {
   server_.Restart();
   EXPECT_EQ(Run({"dbsize"}), ":50\r\n");
   EXPECT_EQ(Run({"get", "k50"}), "$1\r\nv\r\n");
+}
+
+constexpr const char* kLib =
+    "#!lua name=lib\nredis.register_function('f', function(keys, args) "
+    "return redis.call('incrby', keys[1], args[1]) end)";
+
+TEST_F(ScriptingTest, FunctionsLoadCallAndList) {
+  EXPECT_EQ(Run({"function", "load", kLib}), "$3\r\nlib\r\n");
+  EXPECT_EQ(Run({"fcall", "f", "1", "k", "5"}), ":5\r\n");
+  EXPECT_EQ(Run({"fcall_ro", "f", "1", "k", "5"}),
+            "-ERR Can not execute a script with write flag using *_ro command.\r\n");
+  EXPECT_EQ(Run({"function", "list"}),
+            "*1\r\n*6\r\n$12\r\nlibrary_name\r\n$3\r\nlib\r\n$6\r\nengine\r\n$3\r\nLUA\r\n"
+            "$9\r\nfunctions\r\n*1\r\n*6\r\n$4\r\nname\r\n$1\r\nf\r\n$11\r\ndescription\r\n"
+            "$-1\r\n$5\r\nflags\r\n*0\r\n");
+  // SCRIPT FLUSH starts a new Lua state; the library is loaded into it again.
+  EXPECT_EQ(Run({"script", "flush"}), "+OK\r\n");
+  EXPECT_EQ(Run({"fcall", "f", "1", "k", "1"}), ":6\r\n");
+  EXPECT_EQ(Run({"function", "delete", "lib"}), "+OK\r\n");
+  EXPECT_EQ(Run({"fcall", "f", "1", "k", "1"}), "-ERR Function not found\r\n");
+  EXPECT_EQ(server_.scripts()->stats().libraries, 0u);
+}
+
+// Every truncation and every flipped byte of a payload is refused; the intact one parses.
+TEST(FunctionDump, RoundTripAndDamage) {
+  const std::vector<std::string> codes = {kLib, std::string(20000, 'x')};
+  const std::string payload = DumpFunctionLibraries(codes);
+  std::vector<std::string> back;
+  std::string error;
+  ASSERT_TRUE(ParseFunctionDump(payload, &back, &error));
+  EXPECT_EQ(back, codes);
+  for (size_t n = 0; n < payload.size(); n += 97) {
+    back.clear();
+    EXPECT_FALSE(ParseFunctionDump(payload.substr(0, n), &back, &error)) << n;
+    std::string flipped = payload;
+    flipped[n] = static_cast<char>(flipped[n] ^ 0x20);
+    EXPECT_FALSE(ParseFunctionDump(flipped, &back, &error)) << n;
+    EXPECT_EQ(error, "DUMP payload version or checksum are wrong");
+  }
+}
+
+TEST(NotifyFlags, ParseAndFormatAsRedis) {
+  EXPECT_EQ(FormatNotifyFlags(*ParseNotifyFlags("KEA")), "AKE");
+  EXPECT_EQ(FormatNotifyFlags(*ParseNotifyFlags("$gxK")), "g$xK");
+  EXPECT_EQ(FormatNotifyFlags(*ParseNotifyFlags("AKEmn")), "AKEm");  // Redis hides n under A
+  EXPECT_EQ(FormatNotifyFlags(*ParseNotifyFlags("Kn")), "nK");
+  EXPECT_EQ(FormatNotifyFlags(*ParseNotifyFlags("")), "");
+  EXPECT_FALSE(ParseNotifyFlags("KEQ"));
+}
+
+TEST_F(ScriptingTest, NotificationsWaitInTheSession) {
+  ASSERT_OK(server_.config().Set("notify-keyspace-events", "KEA", true));
+  Run({"eval", "redis.call('incr', 'a') redis.call('set', 'b', 1, 'ex', 10)", "0"});
+  Run({"del", "a", "nokey"});
+  std::vector<std::string> events;
+  for (const auto& n : server_.session().notifications) events.push_back(n.event + (":" + n.key));
+  EXPECT_EQ(events, (std::vector<std::string>{"incrby:a", "set:b", "expire:b", "del:a"}));
 }
 
 }  // namespace

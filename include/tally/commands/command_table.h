@@ -159,8 +159,15 @@ void RegisterPersistenceCommands(CommandTable* table);
 void RegisterLatencyCommands(CommandTable* table);
 void RegisterCounterCommands(CommandTable* table);  // INCREX, CL.THROTTLE, TALLY.HISTORY
 void RegisterPubSubCommands(CommandTable* table);
-void RegisterAlertCommands(CommandTable* table);   // TALLY.ALERT
-void RegisterScriptCommands(CommandTable* table);  // EVAL, SCRIPT (script_commands.cc)
+void RegisterAlertCommands(CommandTable* table);     // TALLY.ALERT
+void RegisterScriptCommands(CommandTable* table);    // EVAL, SCRIPT (script_commands.cc)
+void RegisterFunctionCommands(CommandTable* table);  // FUNCTION, FCALL
+void RegisterObjectCommands(CommandTable* table);    // OBJECT, WAIT (admin_commands.cc)
+// SCRIPT KILL and FUNCTION KILL (either stops the running script, as in Redis 7.0's eval.c).
+void ScriptKillCommand(CommandContext& ctx);
+
+// Loads the FUNCTION libraries kept in the store into `scripts` (at start, after recovery).
+Status LoadFunctionLibraries(class Store& store, class ScriptEngine& scripts);
 
 // Drops a connection's subscriptions (on disconnect and RESET).
 void UnsubscribeAll(Session& session, PubSub& pubsub);

@@ -14,10 +14,14 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "tally/util/function_ref.h"
+#include "tally/util/status.h"
 #include "tally/util/thread_annotations.h"
 
 namespace tally {
@@ -33,8 +37,9 @@ class ScriptEngine {
 
   // How a script is named and what it may do.
   struct Call {
-    std::string_view body_or_sha;  // EVAL: the body; EVALSHA: the SHA1 (any case)
+    std::string_view body_or_sha;  // EVAL: the body; EVALSHA: the SHA1 (any case); FCALL: the name
     bool by_sha = false;
+    bool function = false;   // FCALL / FCALL_RO
     bool read_only = false;  // EVAL_RO / EVALSHA_RO
     std::span<const std::string_view> keys, args;
   };
@@ -50,6 +55,41 @@ class ScriptEngine {
   bool Exists(std::string_view sha);
   // SCRIPT FLUSH: forgets every cached script and starts a fresh Lua state.
   void Flush();
+
+  // FUNCTION LOAD: runs the library's code ("#!lua name=<lib>" first), which registers its
+  // functions with redis.register_function. `persist` is called with the library's name once
+  // the code is good and before anything is replaced; its error fails the load. Returns the
+  // name, or "" with Redis's error text in *error.
+  std::string LoadLibrary(std::string_view code, bool replace,
+                          FunctionRef<Status(const std::string&)> persist, std::string* error);
+  // The library name a library's code declares ("#!lua name=<lib>"), if it is well formed.
+  static std::optional<std::string> LibraryNameOf(std::string_view code);
+  // FUNCTION DELETE: false if there is no such library.
+  bool DeleteLibrary(const std::string& name);
+  // FUNCTION FLUSH: forgets every library.
+  void FlushLibraries();
+  // FUNCTION LIST.
+  struct FunctionInfo {
+    std::string name;
+    std::optional<std::string> description;
+    bool no_writes = false;
+  };
+  struct LibraryInfo {
+    std::string name, code;
+    std::vector<FunctionInfo> functions;
+  };
+  std::vector<LibraryInfo> Libraries();
+  // FUNCTION STATS; never waits for a running script.
+  struct Stats {
+    size_t libraries = 0, functions = 0;
+    bool running = false;
+    std::string name;                  // the running script's function name or SHA1
+    std::vector<std::string> command;  // and the command that runs it
+    int64_t duration_ms = 0;
+  };
+  Stats stats() const;
+  // True while the running script is a function (its -BUSY names FUNCTION KILL).
+  bool running_function() const { return running_function_.load(std::memory_order_acquire); }
 
   enum class KillResult { kNotBusy, kUnkillable, kKilled };
   // SCRIPT KILL: asks the running script to stop (it fails with "Script killed by user with
@@ -76,6 +116,13 @@ class ScriptEngine {
   std::atomic<bool> wrote_{false};      // the running script has written
   std::atomic<size_t> memory_{0};
   std::atomic<size_t> cached_{0};
+  std::atomic<size_t> libraries_{0}, functions_{0};
+  std::atomic<bool> running_function_{false};
+  mutable Mutex run_mu_;  // what FUNCTION STATS shows of the running script
+  std::string run_name_ GUARDED_BY(run_mu_);
+  std::vector<std::string> run_command_ GUARDED_BY(run_mu_);
+  // Publishes the state's library and function counts. REQUIRES: mu_ held.
+  void CountLibraries() EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace tally

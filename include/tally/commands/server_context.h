@@ -47,6 +47,12 @@ class ServerContext {
   virtual ScriptEngine* scripts() { return nullptr; }
   // Calls fn for every connected client's session.
   virtual void ForEachSession(FunctionRef<void(const Session&)> fn) = 0;
+  // CLIENT KILL: closes every client whose session `match` accepts (after the command it is
+  // running); returns how many.
+  virtual size_t KillClients(FunctionRef<bool(const Session&)> match) {
+    (void)match;
+    return 0;
+  }
   // Starts a graceful shutdown (stop accepting, commit, sync, close the store, exit 0).
   virtual void RequestShutdown() = 0;
   // MONITOR: whether any client monitors, and the line (FormatMonitorLine) to send to each.

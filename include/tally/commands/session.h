@@ -42,6 +42,7 @@ struct Session {
   std::atomic<uint64_t> query_buffer_bytes{0};
   std::atomic<uint64_t> output_buffer_bytes{0};
   std::atomic<const char*> last_command{"NULL"};  // "client|list", as CLIENT LIST shows it
+  std::atomic<bool> is_subscriber{false};         // subscribes to anything (CLIENT KILL TYPE)
 
   mutable Mutex mu;
   std::string name GUARDED_BY(mu);
@@ -53,6 +54,10 @@ struct Session {
   bool close_now = false;          // drop the connection without a reply
   bool monitor = false;            // MONITOR: from now on the connection streams commands
   bool script_client = false;      // the client a script's redis.call runs as (never BUSY)
+  // CLIENT REPLY: kOff drops every reply, kSkipThis drops the reply of the CLIENT REPLY SKIP
+  // itself and becomes kSkipNext, which drops the next command's (the connection applies it).
+  enum class ReplyMode { kOn, kOff, kSkipThis, kSkipNext };
+  ReplyMode reply_mode = ReplyMode::kOn;
 
   // Keyspace notifications of the command running (owner thread only; Dispatch publishes them).
   std::vector<KeyNotification> notifications;

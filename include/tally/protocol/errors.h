@@ -61,6 +61,7 @@ inline constexpr const char* kSubcommandSyntax =
 inline constexpr const char* kSubscribedMode =
     "only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
 // Scripting (eval.c, script.c).
+inline constexpr const char* kBadNumberOfKeys = "Bad number of keys provided";
 inline constexpr const char* kNegativeKeys = "Number of keys can't be negative";
 inline constexpr const char* kTooManyKeys = "Number of keys can't be greater than number of args";
 inline constexpr const char* kScriptFlushOption = "SCRIPT FLUSH only support SYNC|ASYNC option";
@@ -71,6 +72,8 @@ inline constexpr const char* kUnkillable =
     "NOSAVE command.";
 inline constexpr const char* kBusyScript =
     "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+inline constexpr const char* kBusyFunction =
+    "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 inline constexpr const char* kMustBePositive = "value is out of range, must be positive";
 // INCREX (Redis 8.8).
 inline constexpr const char* kIncrementNotInteger = "Increment is not an integer or out of range";

@@ -64,6 +64,7 @@ class Server : public ServerContext {
   asio::any_io_executor script_executor();
   ServerStats stats() override;
   void ForEachSession(FunctionRef<void(const Session&)> fn) override;
+  size_t KillClients(FunctionRef<bool(const Session&)> match) override;
   void RequestShutdown() override;
   bool has_monitors() const override;
   void FeedMonitors(std::string line) override;

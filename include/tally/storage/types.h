@@ -9,11 +9,12 @@ namespace tally {
 
 // Log sequence number: every record gets the next one. 0 means "nothing to wait for".
 using Lsn = uint64_t;
-// A Redis database number (SELECT n), 0 .. databases-1 (databases is at most 253).
+// A Redis database number (SELECT n), 0 .. databases-1 (databases is at most 252).
 using DbIndex = uint8_t;
 // Databases Tally keeps for itself, beyond SELECT's reach: kept by FLUSHALL, not counted in
 // DBSIZE or INFO, expired like any other.
-inline constexpr DbIndex kFirstSystemDb = 253;
+inline constexpr DbIndex kFirstSystemDb = 252;
+inline constexpr DbIndex kFunctionDb = 252;     // FUNCTION libraries: name -> code
 inline constexpr DbIndex kAlertDb = 253;        // TALLY.ALERT definitions (events.h)
 inline constexpr DbIndex kHistoryDb = 254;      // TALLY.HISTORY samples (history.h)
 inline constexpr DbIndex kIdempotencyDb = 255;  // IDMP request ids and their replies

@@ -26,7 +26,7 @@ enum class Opt : int {
   kAppendonly,               // Always "yes": Tally always logs. Read-only, for clients that ask.
   kSave,                     // Always "": no snapshots. Read-only, for clients that ask.
   kIoThreads,                // Default: 0 = one per core
-  kDatabases,                // Default: 16 (1..253)
+  kDatabases,                // Default: 16 (1..252)
   kRequirepass,              // Default: "" (no password)
   kMaxclients,               // Default: 10000
   kTimeout,                  // Default: 0 (idle clients are never closed)

@@ -12,6 +12,7 @@ extern "C" {
 }
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,7 +52,27 @@ struct Allocator {
 lua_State* NewState(Allocator* alloc);
 inline constexpr const char* kEnvKey = "tally_env";
 inline constexpr const char* kRunKey = "tally_run";
-inline constexpr const char* kScriptsKey = "tally_scripts";  // sha -> compiled function
+inline constexpr const char* kScriptsKey = "tally_scripts";      // sha -> compiled function
+inline constexpr const char* kLoadEnvKey = "tally_load_env";     // what FUNCTION LOAD's code sees
+inline constexpr const char* kFunctionsKey = "tally_functions";  // function name -> callback
+inline constexpr const char* kLoadKey = "tally_load";            // the LoadContext of a LOAD
+inline constexpr const char* kPendingKey = "tally_pending";      // callbacks a LOAD registered
+
+// A function redis.register_function declared.
+struct FunctionDecl {
+  std::string name;
+  std::optional<std::string> description;
+  bool no_writes = false;
+};
+// What FUNCTION LOAD's code registers (its callbacks wait in the registry's kPendingKey).
+struct LoadContext {
+  std::vector<FunctionDecl> functions;
+  int64_t deadline_ms = 0;  // past it the load fails ("FUNCTION LOAD timeout")
+};
+// redis.register_function (functions.cc).
+int RegisterFunction(lua_State* L);
+// Redis's rule for library and function names: letters, digits and '_', at least one.
+bool ValidName(std::string_view name);
 
 // The running script's context (nullptr outside a script).
 RunContext* CurrentRun(lua_State* L);

@@ -34,7 +34,9 @@ void* Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
 
 // Runs with every library loaded and the redis table in place; leaves the sandbox behind.
 constexpr const char* kSandbox = R"lua(
+local register_function = ...
 local G, env = _G, {}
+local R = redis
 local setmetatable, setfenv, rawset, loadstring = setmetatable, setfenv, rawset, loadstring
 local type, error, tostring, concat = type, error, tostring, table.concat
 debug.getmetatable('').__metatable = false
@@ -75,13 +77,30 @@ end
 for _, name in ipairs({'string', 'math', 'table', 'cjson', 'bit', 'redis', 'coroutine'}) do
   G[name] = readonly(G[name])
 end
+local function nonexistent(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+-- What a FUNCTION LOAD library's code sees: only the registration API.
+local load_api = {
+  register_function = register_function, log = R.log, LOG_DEBUG = R.LOG_DEBUG,
+  LOG_VERBOSE = R.LOG_VERBOSE, LOG_NOTICE = R.LOG_NOTICE, LOG_WARNING = R.LOG_WARNING,
+  REDIS_VERSION = R.REDIS_VERSION, REDIS_VERSION_NUM = R.REDIS_VERSION_NUM}
+local load_redis = setmetatable({}, {__newindex = deny, __metatable = false,
+  __index = function(_, k)
+    local v = load_api[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end})
+protected[load_redis] = true
+local load_env = setmetatable({redis = load_redis},
+  {__index = nonexistent, __newindex = deny, __metatable = false})
 protected[env], protected[G] = true, true
 G._G = env
-setmetatable(G, {__newindex = deny, __metatable = false, __index = function(_, k)
-  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-end})
+setmetatable(G, {__newindex = deny, __metatable = false, __index = nonexistent})
 setmetatable(env, {__index = G, __newindex = deny, __metatable = false})
-return env
+return env, load_env
 )lua";
 
 // Opens a library; one that only returns its table (lua-cjson) is made the global `name`.
@@ -236,12 +255,15 @@ lua_State* NewState(Allocator* alloc) {
   lua_setglobal(L, "redis");
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kScriptsKey);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kFunctionsKey);
   if (luaL_loadbuffer(L, kSandbox, std::strlen(kSandbox), "=sandbox") != 0 ||
-      lua_pcall(L, 0, 1, 0) != 0) {
+      (lua_pushcfunction(L, RegisterFunction), lua_pcall(L, 1, 2, 0) != 0)) {
     spdlog::critical("Lua sandbox: {}", lua_tostring(L, -1));
     lua_close(L);
     return nullptr;
   }
+  lua_setfield(L, LUA_REGISTRYINDEX, kLoadEnvKey);
   lua_setfield(L, LUA_REGISTRYINDEX, kEnvKey);
   return L;
 }

@@ -5,8 +5,7 @@
 #include <optional>
 #include <unordered_map>
 
-#include "lua_internal.h"
-#include "tally/commands/scripting.h"
+#include "engine_state.h"
 #include "tally/util/clock.h"
 #include "tally/util/strings.h"
 
@@ -45,14 +44,25 @@ void KillHook(lua_State* L, lua_Debug*) {
   lua_error(L);
 }
 
-void SetArray(lua_State* L, int env, const char* name, std::span<const std::string_view> items) {
-  lua_pushstring(L, name);
+void PushArray(lua_State* L, std::span<const std::string_view> items) {
   lua_createtable(L, static_cast<int>(items.size()), 0);
   for (size_t i = 0; i < items.size(); ++i) {
     lua_pushlstring(L, items[i].data(), items[i].size());
     lua_rawseti(L, -2, static_cast<int>(i + 1));
   }
-  lua_rawset(L, env);
+}
+
+// Sets `name` in the environment table on top of the stack to an array of `items` (nil if
+// null), raw: the environment is read-only to scripts.
+void SetGlobalArray(lua_State* L, const char* name,
+                    const std::span<const std::string_view>* items) {
+  lua_pushstring(L, name);
+  if (items == nullptr) {
+    lua_pushnil(L);
+  } else {
+    PushArray(L, *items);
+  }
+  lua_rawset(L, -3);
 }
 
 // The flags of a "#!lua flags=..." first line (Redis 7's evalExtractShebangFlags). Returns the
@@ -104,42 +114,36 @@ std::optional<Shebang> ParseShebang(std::string_view body, std::string* error) {
 
 }  // namespace
 
-struct ScriptEngine::State {
-  lua::Allocator alloc;
-  lua_State* L = nullptr;
-  std::unordered_map<std::string, Shebang> scripts;  // sha -> flags; functions in the registry
-  int runs = 0;
-
-  State() : L(lua::NewState(&alloc)) {
-    if (L == nullptr) {
-      spdlog::critical("Could not create the Lua state for scripting");
-      std::abort();
-    }
+ScriptEngine::State::State() : L(lua::NewState(&alloc)) {
+  if (L == nullptr) {
+    spdlog::critical("Could not create the Lua state for scripting");
+    std::abort();
   }
-  ~State() { lua_close(L); }
+}
 
-  // Compiles and caches `body` under `sha`; false with Redis's error text.
-  bool Compile(const std::string& sha, std::string_view body, std::string* error) {
-    auto shebang = ParseShebang(body, error);
-    if (!shebang) return false;
-    std::string_view code = body.substr(shebang->length);
-    if (luaL_loadbuffer(L, code.data(), code.size(), "@user_script") != 0) {
-      *error = "Error compiling script (new function): ";
-      *error += lua_tostring(L, -1);
-      lua_pop(L, 1);
-      return false;
-    }
-    lua_getfield(L, LUA_REGISTRYINDEX, lua::kEnvKey);
-    lua_setfenv(L, -2);
-    lua_getfield(L, LUA_REGISTRYINDEX, lua::kScriptsKey);
-    lua_pushlstring(L, sha.data(), sha.size());
-    lua_pushvalue(L, -3);
-    lua_rawset(L, -3);
-    lua_pop(L, 2);
-    scripts[sha] = *shebang;
-    return true;
+ScriptEngine::State::~State() { lua_close(L); }
+
+bool ScriptEngine::State::Compile(const std::string& sha, std::string_view body,
+                                  std::string* error) {
+  auto shebang = ParseShebang(body, error);
+  if (!shebang) return false;
+  std::string_view code = body.substr(shebang->length);
+  if (luaL_loadbuffer(L, code.data(), code.size(), "@user_script") != 0) {
+    *error = "Error compiling script (new function): ";
+    *error += lua_tostring(L, -1);
+    lua_pop(L, 1);
+    return false;
   }
-};
+  lua_getfield(L, LUA_REGISTRYINDEX, lua::kEnvKey);
+  lua_setfenv(L, -2);
+  lua_getfield(L, LUA_REGISTRYINDEX, lua::kScriptsKey);
+  lua_pushlstring(L, sha.data(), sha.size());
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  lua_pop(L, 2);
+  scripts[sha] = shebang->no_writes;
+  return true;
+}
 
 ScriptEngine::ScriptEngine() : state_(std::make_unique<State>()) {
   memory_.store(state_->alloc.used, std::memory_order_relaxed);
@@ -170,7 +174,15 @@ bool ScriptEngine::Exists(std::string_view sha) {
 
 void ScriptEngine::Flush() {
   MutexLock l(&mu_);
+  // A fresh state; the function libraries stay (their code runs again in it).
+  auto libraries = std::move(state_->libraries);
   state_ = std::make_unique<State>();
+  for (const auto& [name, lib] : libraries) {
+    std::string loaded, error;
+    state_->LoadLibrary(
+        lib.code, true, [](const std::string&) { return Status::OK(); }, &loaded, &error);
+  }
+  CountLibraries();
   cached_.store(0, std::memory_order_relaxed);
   memory_.store(state_->alloc.used, std::memory_order_relaxed);
 }
@@ -189,15 +201,29 @@ void ScriptEngine::Abort() {
 void ScriptEngine::Run(CommandContext& ctx, const Call& call) {
   MutexLock l(&mu_);
   State& st = *state_;
-  std::string sha = call.by_sha ? ToLower(call.body_or_sha) : Sha1Hex(call.body_or_sha);
-  auto it = st.scripts.find(sha);
-  if (it == st.scripts.end()) {
-    if (call.by_sha) return ctx.reply.Error("-NOSCRIPT No matching script. Please use EVAL.");
-    std::string error;
-    if (!st.Compile(sha, call.body_or_sha, &error)) return ctx.reply.Error(error);
-    cached_.store(st.scripts.size(), std::memory_order_relaxed);
-    it = st.scripts.find(sha);
+  // `name`: the SHA1 of a script or the name of a function, as errors cite it.
+  std::string name;
+  bool no_writes = false;
+  if (call.function) {
+    name = call.body_or_sha;
+    auto f = st.functions.find(name);
+    if (f == st.functions.end()) return ctx.reply.Error("Function not found");
+    if (call.read_only && !f->second.no_writes)
+      return ctx.reply.Error("Can not execute a script with write flag using *_ro command.");
+    no_writes = f->second.no_writes;
+  } else {
+    name = call.by_sha ? ToLower(call.body_or_sha) : Sha1Hex(call.body_or_sha);
+    auto it = st.scripts.find(name);
+    if (it == st.scripts.end()) {
+      if (call.by_sha) return ctx.reply.Error("-NOSCRIPT No matching script. Please use EVAL.");
+      std::string error;
+      if (!st.Compile(name, call.body_or_sha, &error)) return ctx.reply.Error(error);
+      cached_.store(st.scripts.size(), std::memory_order_relaxed);
+      it = st.scripts.find(name);
+    }
+    no_writes = it->second;
   }
+  const std::string& sha = name;
   std::optional<Keyspace::AtomicScope> scope;
   if (!ctx.keyspace().InAtomicScope()) scope.emplace(&ctx.keyspace());
   lua::RunContext rc;
@@ -206,13 +232,19 @@ void ScriptEngine::Run(CommandContext& ctx, const Call& call) {
   rc.session.authenticated.store(true, std::memory_order_relaxed);
   rc.session.script_client = true;
   rc.session.addr = ctx.session.addr;
-  rc.read_only = call.read_only || it->second.no_writes;
+  rc.read_only = call.read_only || no_writes;
   rc.wrote = &wrote_;
   rc.kill = &kill_;
   rc.abort = &abort_;
   kill_.store(false, std::memory_order_relaxed);
   abort_.store(false, std::memory_order_relaxed);
   wrote_.store(false, std::memory_order_relaxed);
+  {
+    MutexLock run(&run_mu_);
+    run_name_ = name;
+    run_command_.assign(ctx.args.begin(), ctx.args.end());
+  }
+  running_function_.store(call.function, std::memory_order_release);
   started_ms_.store(NowMs(), std::memory_order_release);
 
   lua_State* L = st.L;
@@ -220,16 +252,23 @@ void ScriptEngine::Run(CommandContext& ctx, const Call& call) {
   lua_setfield(L, LUA_REGISTRYINDEX, lua::kRunKey);
   lua_sethook(L, KillHook, LUA_MASKCOUNT, kHookInstructions);
   lua_pushcfunction(L, lua::ErrorHandler);
-  lua_getfield(L, LUA_REGISTRYINDEX, lua::kScriptsKey);
-  lua_pushlstring(L, sha.data(), sha.size());
+  lua_getfield(L, LUA_REGISTRYINDEX, call.function ? lua::kFunctionsKey : lua::kScriptsKey);
+  lua_pushlstring(L, name.data(), name.size());
   lua_rawget(L, -2);
   lua_remove(L, -2);
+  // An EVAL script sees KEYS and ARGV as globals; a function gets them as arguments and sees
+  // no such globals.
   lua_getfield(L, LUA_REGISTRYINDEX, lua::kEnvKey);
-  SetArray(L, lua_gettop(L), "KEYS", call.keys);
-  SetArray(L, lua_gettop(L), "ARGV", call.args);
+  SetGlobalArray(L, "KEYS", call.function ? nullptr : &call.keys);
+  SetGlobalArray(L, "ARGV", call.function ? nullptr : &call.args);
   lua_pop(L, 1);
+  if (call.function) {  // fn(keys, args)
+    PushArray(L, call.keys);
+    PushArray(L, call.args);
+  }
+  const int nargs = call.function ? 2 : 0;
   st.alloc.limit = st.alloc.used + kScriptMemoryLimit;
-  const int err = lua_pcall(L, 0, 1, -2);
+  const int err = lua_pcall(L, nargs, 1, -2 - nargs);
   st.alloc.limit = 0;
   if (err == 0) {
     lua::WriteReply(L, ctx.reply, rc.resp);
@@ -258,6 +297,7 @@ void ScriptEngine::Run(CommandContext& ctx, const Call& call) {
   if (++st.runs % kGcPeriod == 0) lua_gc(L, LUA_GCSTEP, kGcPeriod);
   memory_.store(st.alloc.used, std::memory_order_relaxed);
   started_ms_.store(0, std::memory_order_release);
+  running_function_.store(false, std::memory_order_release);
   if (scope) {
     // SHUTDOWN stopped a script that wrote: its writes were never acknowledged and are dropped,
     // as Redis never propagates a script it did not finish.

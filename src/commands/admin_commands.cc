@@ -1,0 +1,225 @@
+// OBJECT, WAIT, COMMAND GETKEYS and CLIENT KILL NO-EVICT REPLY UNPAUSE, as Redis 7.0 has them
+// (object.c, replication.c, server.c, networking.c).
+#include "admin_commands.h"
+
+#include "tally/protocol/errors.h"
+#include "tally/util/numbers.h"
+#include "tally/util/strings.h"
+
+namespace tally {
+namespace {
+
+// The value of the key, for OBJECT; replies null (and returns nullopt) if there is none.
+std::optional<std::string> ObjectValue(CommandContext& ctx) {
+  auto r = ctx.keyspace().Get(ctx.db(), ctx.args[2]);
+  if (!r.ok()) {
+    ReplyError(ctx.reply, r.status());
+    return std::nullopt;
+  }
+  ctx.WaitFor(r->lsn);
+  if (!r->value) ctx.reply.Null();
+  return r->value;
+}
+
+// tryObjectEncoding's result for a string: "int" when it reads back as a long of at most 20
+// characters, else "embstr" up to 44 bytes, else "raw". (Redis keeps "raw" for values APPEND or
+// SETRANGE made; Tally does not track that.)
+bool IsIntEncoded(const std::string& v, int64_t* n) {
+  auto parsed = v.size() <= 20 ? ParseInt64(v) : std::nullopt;
+  if (!parsed || FormatInt64(*parsed) != v) return false;
+  *n = *parsed;
+  return true;
+}
+
+void ObjectEncodingCommand(CommandContext& ctx) {
+  auto v = ObjectValue(ctx);
+  if (!v) return;
+  int64_t n = 0;
+  ctx.reply.Bulk(IsIntEncoded(*v, &n) ? "int" : v->size() <= 44 ? "embstr" : "raw");
+}
+
+void ObjectRefcountCommand(CommandContext& ctx) {
+  auto v = ObjectValue(ctx);
+  if (!v) return;
+  int64_t n = 0;  // Redis shares the integers 0..9999 (OBJ_SHARED_REFCOUNT)
+  ctx.reply.Integer(IsIntEncoded(*v, &n) && n >= 0 && n < 10000 ? 2147483647 : 1);
+}
+
+void ObjectIdletimeCommand(CommandContext& ctx) {
+  if (ObjectValue(ctx)) ctx.reply.Integer(0);  // Tally keeps no access clock
+}
+
+void ObjectFreqCommand(CommandContext& ctx) {
+  if (ObjectValue(ctx))
+    ctx.reply.Error(
+        "An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+        "that when switching between policies at runtime LRU and LFU data will take some time "
+        "to adjust.");
+}
+
+void ObjectHelpCommand(CommandContext& ctx) {
+  static constexpr const char* kLines[] = {
+      "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "ENCODING <key>",
+      "    Return the kind of internal representation used in order to store the value",
+      "    associated with a <key>.",
+      "FREQ <key>",
+      "    Return the access frequency index of the <key>. The returned integer is",
+      "    proportional to the logarithm of the recent access frequency of the key.",
+      "IDLETIME <key>",
+      "    Return the idle time of the <key>, that is the approximated number of",
+      "    seconds elapsed since the last access to the key.",
+      "REFCOUNT <key>",
+      "    Return the number of references of the value associated with the specified",
+      "    <key>.",
+      "HELP",
+      "    Prints this help.",
+  };
+  ReplyHelp(ctx.reply, kLines);
+}
+
+// WAIT numreplicas timeout: Tally has no replicas yet, so no write is ever acknowledged by
+// one: 0 at once (Redis would wait `timeout` for replicas that do not exist).
+void WaitCommand(CommandContext& ctx) {
+  if (!ParseInt64(ctx.args[1])) return ctx.reply.Error(errors::kNotInteger);
+  auto timeout = ParseInt64(ctx.args[2]);
+  if (!timeout) return ctx.reply.Error("timeout is not an integer or out of range");
+  if (*timeout < 0) return ctx.reply.Error("timeout is negative");
+  ctx.reply.Integer(0);
+}
+
+CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler handler,
+                const char* group, const char* summary, const char* since, KeyPositions keys = {}) {
+  return MakeCommand(name, arity, flags, handler, group, summary, since, keys);
+}
+
+}  // namespace
+
+void CommandGetKeysCommand(CommandContext& ctx) {
+  std::span<const std::string_view> cmd = ctx.args.subspan(2);
+  const CommandSpec* spec = ctx.table->Lookup(cmd);
+  if (spec == nullptr) return ctx.reply.Error("Invalid command specified");
+  if (!CommandTable::ArityOk(*spec, cmd.size()))
+    return ctx.reply.Error("Invalid number of arguments specified for command");
+  if (spec->first_key <= 0 && !(spec->flags & kCmdScript))
+    return ctx.reply.Error("The command has no key arguments");
+  std::vector<std::string_view> keys;
+  if (spec->flags & kCmdScript) {  // EVAL and FCALL: numkeys, then the keys (maybe none)
+    auto n = ParseInt64(cmd[2]);
+    if (n && *n > 0 && static_cast<size_t>(*n) <= cmd.size() - 3)
+      keys.assign(cmd.begin() + 3, cmd.begin() + 3 + *n);
+  } else {
+    const int argc = static_cast<int>(cmd.size());
+    const int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
+    for (int i = spec->first_key; i <= last && i < argc; i += std::max(spec->step, 1))
+      keys.push_back(cmd[i]);
+  }
+  ctx.reply.ArrayHeader(keys.size());
+  for (auto k : keys) ctx.reply.Bulk(k);
+}
+
+// CLIENT KILL addr:port | CLIENT KILL [ID id] [TYPE type] [USER name] [ADDR ip:port]
+// [LADDR ip:port] [SKIPME yes|no] ...
+void ClientKillCommand(CommandContext& ctx) {
+  if (ctx.args.size() == 3) {  // the old form: one address, an error if nobody has it
+    std::string_view addr = ctx.args[2];
+    size_t n = ctx.server.KillClients([&](const Session& s) { return s.addr == addr; });
+    if (n == 0) return ctx.reply.Error("No such client");
+    return ctx.reply.Ok();
+  }
+  if (ctx.args.size() % 2 != 0) return ctx.reply.Error(errors::kSyntax);
+  std::optional<uint64_t> id;
+  std::optional<std::string_view> addr, laddr;
+  bool skipme = true, pubsub_only = false, none = false;
+  for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
+    std::string_view opt = ctx.args[i], value = ctx.args[i + 1];
+    if (EqualsIgnoreCase(opt, "id")) {
+      auto v = ParseInt64(value);
+      if (!v || *v <= 0) return ctx.reply.Error("client-id should be greater than 0");
+      id = static_cast<uint64_t>(*v);
+    } else if (EqualsIgnoreCase(opt, "type")) {
+      if (EqualsIgnoreCase(value, "pubsub")) {
+        pubsub_only = true;
+      } else if (EqualsIgnoreCase(value, "master") || EqualsIgnoreCase(value, "replica") ||
+                 EqualsIgnoreCase(value, "slave")) {
+        none = true;  // Tally has no replication links
+      } else if (!EqualsIgnoreCase(value, "normal")) {
+        return ctx.reply.Error("Unknown client type '" + std::string(value) + "'");
+      }
+    } else if (EqualsIgnoreCase(opt, "user")) {
+      if (value != "default") return ctx.reply.Error("No such user '" + std::string(value) + "'");
+    } else if (EqualsIgnoreCase(opt, "addr")) {
+      addr = value;
+    } else if (EqualsIgnoreCase(opt, "laddr")) {
+      laddr = value;
+    } else if (EqualsIgnoreCase(opt, "skipme")) {
+      if (!EqualsIgnoreCase(value, "yes") && !EqualsIgnoreCase(value, "no"))
+        return ctx.reply.Error(errors::kSyntax);
+      skipme = EqualsIgnoreCase(value, "yes");
+    } else {
+      return ctx.reply.Error(errors::kSyntax);
+    }
+  }
+  const uint64_t me = ctx.session.id;
+  bool killed_me = false;
+  size_t n = none ? 0 : ctx.server.KillClients([&](const Session& s) {
+    if ((id && s.id != *id) || (addr && s.addr != *addr) || (laddr && s.laddr != *laddr))
+      return false;
+    if (skipme && s.id == me) return false;
+    // Subscribers are "pubsub"; everyone else "normal" (subscriptions are the owner's state,
+    // read here only for a client being matched by its own thread's session flag).
+    if (pubsub_only && !s.is_subscriber.load(std::memory_order_relaxed)) return false;
+    killed_me |= s.id == me;
+    return true;
+  });
+  if (killed_me) ctx.session.close_after_reply = true;
+  ctx.reply.Integer(static_cast<int64_t>(n));
+}
+
+void ClientNoEvictCommand(CommandContext& ctx) {
+  if (!EqualsIgnoreCase(ctx.args[2], "on") && !EqualsIgnoreCase(ctx.args[2], "off"))
+    return ctx.reply.Error(errors::kSyntax);
+  ctx.reply.Ok();  // no client is ever evicted for memory: nothing to exempt
+}
+
+void ClientReplyCommand(CommandContext& ctx) {
+  std::string_view mode = ctx.args[2];
+  if (EqualsIgnoreCase(mode, "on")) {
+    ctx.session.reply_mode = Session::ReplyMode::kOn;
+    return ctx.reply.Ok();
+  }
+  if (EqualsIgnoreCase(mode, "off")) {
+    ctx.session.reply_mode = Session::ReplyMode::kOff;
+  } else if (EqualsIgnoreCase(mode, "skip")) {
+    ctx.session.reply_mode = Session::ReplyMode::kSkipThis;
+  } else {
+    ctx.reply.Error(errors::kSyntax);
+  }
+}
+
+void ClientUnpauseCommand(CommandContext& ctx) { ctx.reply.Ok(); }  // nothing is ever paused
+
+void RegisterObjectCommands(CommandTable* t) {
+  constexpr uint32_t kRo = kCmdReadonly;
+  CommandSpec object = Cmd("object", -2, 0, nullptr, "generic",
+                           "A container for object introspection commands", "2.2.3");
+  object.subcommands = {
+      Cmd("object|encoding", 3, kRo, ObjectEncodingCommand, "generic",
+          "Inspect the internal encoding of a Redis object", "2.2.3", {2, 2, 1}),
+      Cmd("object|freq", 3, kRo, ObjectFreqCommand, "generic",
+          "Get the logarithmic access frequency counter of a Redis object", "4.0.0", {2, 2, 1}),
+      Cmd("object|idletime", 3, kRo, ObjectIdletimeCommand, "generic",
+          "Get the time since a Redis object was last accessed", "2.2.3", {2, 2, 1}),
+      Cmd("object|refcount", 3, kRo, ObjectRefcountCommand, "generic",
+          "Get the number of references to the value of the key", "2.2.3", {2, 2, 1}),
+      Cmd("object|help", 2, kCmdLoading | kCmdStale, ObjectHelpCommand, "generic",
+          "Show helpful text about the different subcommands", "6.2.0"),
+  };
+  t->Register(std::move(object));
+  t->Register(Cmd("wait", 3, 0, WaitCommand, "generic",
+                  "Wait for the synchronous replication of all the write commands sent in the "
+                  "context of the current connection",
+                  "3.0.0"));
+}
+
+}  // namespace tally
