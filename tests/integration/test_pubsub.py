@@ -3,14 +3,21 @@
 Then what only tallyd's threads can get wrong: messages from one publisher arrive in order at
 subscribers on every io thread, and a subscriber that stops reading is cut off at
 client-output-buffer-limit-pubsub-bytes while the others and the publisher go on."""
+import json
+import os
 import re
+import subprocess
 import socket
 import threading
 import time
 
 import redis
 
-from harness import RedisServer, Tallyd, encode, exchange, run_tests
+from harness import HERE, RedisServer, Tallyd, encode, exchange, install_npm, run_tests
+
+NODE_DIR = os.path.join(HERE, "..", "..", "build", "node-pubsub")
+NODE_PACKAGES = {"ioredis5": "ioredis@5.11.1", "ioredis6": "ioredis@6.0.0",
+                 "redis4": "redis@4.7.0", "redis6": "redis@6.3.1"}
 
 LEAVE = encode("UNSUBSCRIBE") + encode("PUNSUBSCRIBE") + encode("SUNSUBSCRIBE")
 
@@ -192,7 +199,25 @@ def test_slow_subscriber_is_cut_off():
         slow.close()
 
 
+
+def test_node_clients():
+    """ioredis 5/6 and node-redis 4/6, pinned from npm, in their default settings: every message
+    on the channel and the pattern, in publish order, and PUBLISH's receiver counts."""
+    install_npm(NODE_DIR, NODE_PACKAGES)
+    script = os.path.join(HERE, "clients", "node_pubsub.js")
+    with Tallyd() as t:
+        for lib in NODE_PACKAGES:
+            out = subprocess.run(["node", script, lib, str(t.port), "50"], capture_output=True,
+                                 text=True, timeout=60,
+                                 env=dict(os.environ,
+                                          NODE_PATH=os.path.join(NODE_DIR, "node_modules")))
+            assert out.returncode == 0, (lib, out.stderr)
+            got = json.loads(out.stdout.strip().splitlines()[-1])
+            assert got["channel"] == [f"news:m{i}" for i in range(50)], (lib, got)
+            assert got["pattern"] == [f"ev:*:ev:{i}:e{i}" for i in range(50)], (lib, got)
+            assert got["receivers"] == [1] * 50, (lib, got)
+
 if __name__ == "__main__":
-    run_tests([test_subscribe_family_replies, test_reset, test_pubsub_introspection,
-               test_messages_match_redis, test_order_across_io_threads_and_redis_py,
+    run_tests([test_node_clients, test_subscribe_family_replies, test_reset,
+               test_pubsub_introspection, test_messages_match_redis, test_order_across_io_threads_and_redis_py,
                test_slow_subscriber_is_cut_off])
