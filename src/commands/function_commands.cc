@@ -29,19 +29,8 @@ StatusOr<Lsn> PersistLibraries(Keyspace& ks, std::span<const std::string> names,
   });
 }
 
-void FcallGeneric(CommandContext& ctx, bool read_only) {
-  auto numkeys = ParseInt64(ctx.args[2]);
-  if (!numkeys) return ctx.reply.Error(errors::kBadNumberOfKeys);
-  if (*numkeys < 0) return ctx.reply.Error(errors::kNegativeKeys);
-  if (*numkeys > static_cast<int64_t>(ctx.args.size() - 3))
-    return ctx.reply.Error(errors::kTooManyKeys);
-  const size_t n = static_cast<size_t>(*numkeys);
-  ScriptEngine::Call call{
-      ctx.args[1], false, true, read_only, ctx.args.subspan(3, n), ctx.args.subspan(3 + n)};
-  ctx.server.scripts()->Run(ctx, call);
-}
-void FcallCommand(CommandContext& ctx) { FcallGeneric(ctx, false); }
-void FcallRoCommand(CommandContext& ctx) { FcallGeneric(ctx, true); }
+void FcallCommand(CommandContext& ctx) { RunScriptCall(ctx, false, true, false); }
+void FcallRoCommand(CommandContext& ctx) { RunScriptCall(ctx, false, true, true); }
 
 // Loads one library and writes its record. The library's name, or "" with Redis's error text.
 std::string LoadAndPersist(CommandContext& ctx, const std::string& code, bool replace,

@@ -7,27 +7,27 @@
 #include "tally/util/strings.h"
 
 namespace tally {
-namespace {
 
-// EVAL script numkeys [key ...] [arg ...], and its variants.
-void RunScript(CommandContext& ctx, bool by_sha, bool read_only) {
+void RunScriptCall(CommandContext& ctx, bool by_sha, bool function, bool read_only) {
   ScriptEngine* engine = ctx.server.scripts();
   if (engine == nullptr) return ctx.reply.Error("scripting is not available");
   auto numkeys = ParseInt64(ctx.args[2]);
-  if (!numkeys) return ctx.reply.Error(errors::kNotInteger);
+  if (!numkeys) return ctx.reply.Error(function ? errors::kBadNumberOfKeys : errors::kNotInteger);
   if (*numkeys < 0) return ctx.reply.Error(errors::kNegativeKeys);
   if (*numkeys > static_cast<int64_t>(ctx.args.size() - 3))
     return ctx.reply.Error(errors::kTooManyKeys);
   const size_t n = static_cast<size_t>(*numkeys);
   ScriptEngine::Call call{
-      ctx.args[1], by_sha, false, read_only, ctx.args.subspan(3, n), ctx.args.subspan(3 + n)};
+      ctx.args[1], by_sha, function, read_only, ctx.args.subspan(3, n), ctx.args.subspan(3 + n)};
   engine->Run(ctx, call);
 }
 
-void EvalCommand(CommandContext& ctx) { RunScript(ctx, false, false); }
-void EvalShaCommand(CommandContext& ctx) { RunScript(ctx, true, false); }
-void EvalRoCommand(CommandContext& ctx) { RunScript(ctx, false, true); }
-void EvalShaRoCommand(CommandContext& ctx) { RunScript(ctx, true, true); }
+namespace {
+
+void EvalCommand(CommandContext& ctx) { RunScriptCall(ctx, false, false, false); }
+void EvalShaCommand(CommandContext& ctx) { RunScriptCall(ctx, true, false, false); }
+void EvalRoCommand(CommandContext& ctx) { RunScriptCall(ctx, false, false, true); }
+void EvalShaRoCommand(CommandContext& ctx) { RunScriptCall(ctx, true, false, true); }
 
 void ScriptLoadCommand(CommandContext& ctx) {
   std::string error;

@@ -163,6 +163,9 @@ void RegisterAlertCommands(CommandTable* table);     // TALLY.ALERT
 void RegisterScriptCommands(CommandTable* table);    // EVAL, SCRIPT (script_commands.cc)
 void RegisterFunctionCommands(CommandTable* table);  // FUNCTION, FCALL
 void RegisterObjectCommands(CommandTable* table);    // OBJECT, WAIT (admin_commands.cc)
+// EVAL/EVALSHA/FCALL and their _RO forms: "<name> <script|sha|function> numkeys key... arg...",
+// numkeys checked with Redis's errors (FCALL's for a non-integer differs), then the engine runs it.
+void RunScriptCall(CommandContext& ctx, bool by_sha, bool function, bool read_only);
 // SCRIPT KILL and FUNCTION KILL (either stops the running script, as in Redis 7.0's eval.c).
 void ScriptKillCommand(CommandContext& ctx);
 
