@@ -50,11 +50,7 @@ void ObjectIdletimeCommand(CommandContext& ctx) {
 }
 
 void ObjectFreqCommand(CommandContext& ctx) {
-  if (ObjectValue(ctx))
-    ctx.reply.Error(
-        "An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
-        "that when switching between policies at runtime LRU and LFU data will take some time "
-        "to adjust.");
+  if (ObjectValue(ctx)) ctx.reply.Error(errors::kNoLfuPolicy);
 }
 
 void ObjectHelpCommand(CommandContext& ctx) {
@@ -83,8 +79,8 @@ void ObjectHelpCommand(CommandContext& ctx) {
 void WaitCommand(CommandContext& ctx) {
   if (!ParseInt64(ctx.args[1])) return ctx.reply.Error(errors::kNotInteger);
   auto timeout = ParseInt64(ctx.args[2]);
-  if (!timeout) return ctx.reply.Error("timeout is not an integer or out of range");
-  if (*timeout < 0) return ctx.reply.Error("timeout is negative");
+  if (!timeout) return ctx.reply.Error(errors::kTimeoutNotInteger);
+  if (*timeout < 0) return ctx.reply.Error(errors::kTimeoutNegative);
   ctx.reply.Integer(0);
 }
 
@@ -98,11 +94,10 @@ CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler hand
 void CommandGetKeysCommand(CommandContext& ctx) {
   std::span<const std::string_view> cmd = ctx.args.subspan(2);
   const CommandSpec* spec = ctx.table->Lookup(cmd);
-  if (spec == nullptr) return ctx.reply.Error("Invalid command specified");
-  if (!CommandTable::ArityOk(*spec, cmd.size()))
-    return ctx.reply.Error("Invalid number of arguments specified for command");
+  if (spec == nullptr) return ctx.reply.Error(errors::kGetkeysInvalidCommand);
+  if (!CommandTable::ArityOk(*spec, cmd.size())) return ctx.reply.Error(errors::kGetkeysArity);
   if (spec->first_key <= 0 && !(spec->flags & kCmdScript))
-    return ctx.reply.Error("The command has no key arguments");
+    return ctx.reply.Error(errors::kGetkeysNoKeys);
   std::vector<std::string_view> keys;
   if (spec->flags & kCmdScript) {  // EVAL and FCALL: numkeys, then the keys (maybe none)
     auto n = ParseInt64(cmd[2]);
@@ -124,7 +119,7 @@ void ClientKillCommand(CommandContext& ctx) {
   if (ctx.args.size() == 3) {  // the old form: one address, an error if nobody has it
     std::string_view addr = ctx.args[2];
     size_t n = ctx.server.KillClients([&](const Session& s) { return s.addr == addr; });
-    if (n == 0) return ctx.reply.Error("No such client");
+    if (n == 0) return ctx.reply.Error(errors::kNoSuchClient);
     return ctx.reply.Ok();
   }
   if (ctx.args.size() % 2 != 0) return ctx.reply.Error(errors::kSyntax);
@@ -135,7 +130,7 @@ void ClientKillCommand(CommandContext& ctx) {
     std::string_view opt = ctx.args[i], value = ctx.args[i + 1];
     if (EqualsIgnoreCase(opt, "id")) {
       auto v = ParseInt64(value);
-      if (!v || *v <= 0) return ctx.reply.Error("client-id should be greater than 0");
+      if (!v || *v <= 0) return ctx.reply.Error(errors::kClientIdPositive);
       id = static_cast<uint64_t>(*v);
     } else if (EqualsIgnoreCase(opt, "type")) {
       if (EqualsIgnoreCase(value, "pubsub")) {
@@ -144,10 +139,10 @@ void ClientKillCommand(CommandContext& ctx) {
                  EqualsIgnoreCase(value, "slave")) {
         none = true;  // Tally has no replication links
       } else if (!EqualsIgnoreCase(value, "normal")) {
-        return ctx.reply.Error("Unknown client type '" + std::string(value) + "'");
+        return ctx.reply.Error(errors::Fill(errors::kUnknownClientType, value));
       }
     } else if (EqualsIgnoreCase(opt, "user")) {
-      if (value != "default") return ctx.reply.Error("No such user '" + std::string(value) + "'");
+      if (value != "default") return ctx.reply.Error(errors::Fill(errors::kNoSuchUser, value));
     } else if (EqualsIgnoreCase(opt, "addr")) {
       addr = value;
     } else if (EqualsIgnoreCase(opt, "laddr")) {

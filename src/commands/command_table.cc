@@ -160,13 +160,11 @@ void ReplyError(ReplyWriter& reply, const Status& status) {
       reply.Error(status.message());
       return;
     case Status::Code::kLogFailed:
-      reply.Error(std::string(errors::kMiscPrefix) +
-                  "Errors writing to the write-ahead log: " + status.message() +
-                  ". Writes are refused until tallyd is restarted on a healthy disk.");
+      reply.Error(errors::Fill(errors::kLogFailedMisconf, status.message()));
       return;
     default:
       spdlog::error("Storage error: {}", status.ToString());
-      reply.Error("storage error: " + status.ToString());
+      reply.Error(errors::Fill(errors::kStorageError, status.ToString()));
       return;
   }
 }
@@ -243,8 +241,8 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
     if (sub == nullptr) {
       std::string upper(spec->name);
       for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      ctx.reply.Error("unknown subcommand '" + std::string(AsCString(ctx.args[1]).substr(0, 128)) +
-                      "'. Try " + upper + " HELP.");
+      ctx.reply.Error(
+          errors::Fill(errors::kUnknownSubcommand, AsCString(ctx.args[1]).substr(0, 128), upper));
       return;
     }
     spec = sub;

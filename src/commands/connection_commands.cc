@@ -107,7 +107,7 @@ void HelloCommand(CommandContext& ctx) {
     } else if (EqualsIgnoreCase(ctx.args[j], "setname") && more >= 1) {
       name = ctx.args[++j];
     } else {
-      return ctx.reply.Error("Syntax error in HELLO option '" + std::string(ctx.args[j]) + "'");
+      return ctx.reply.Error(errors::Fill(errors::kHelloOption, ctx.args[j]));
     }
   }
   if (user) {
@@ -184,7 +184,7 @@ void ClientSetInfoCommand(CommandContext& ctx) {
   std::string_view value = ctx.args[3];
   bool is_name = EqualsIgnoreCase(attr, "lib-name");
   if (!is_name && !EqualsIgnoreCase(attr, "lib-ver"))
-    return ctx.reply.Error("Unrecognized option '" + std::string(attr) + "'");
+    return ctx.reply.Error(errors::Fill(errors::kUnrecognizedOption, attr));
   if (!ValidName(value))
     return ctx.reply.Error(std::string(attr) +
                            " cannot contain spaces, newlines or special characters.");

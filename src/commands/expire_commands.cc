@@ -22,18 +22,18 @@ bool ParseFlags(CommandContext& ctx, int* flags) {
     for (auto [name, f] : kNames)
       if (EqualsIgnoreCase(ctx.args[j], name)) flag = f;
     if (flag == 0) {
-      ctx.reply.Error("Unsupported option " + std::string(ctx.args[j]));
+      ctx.reply.Error(errors::Fill(errors::kUnsupportedOption, ctx.args[j]));
       return false;
     }
     *flags |= flag;
   }
   if ((*flags & Keyspace::kExpireNx) &&
       (*flags & (Keyspace::kExpireXx | Keyspace::kExpireGt | Keyspace::kExpireLt))) {
-    ctx.reply.Error("NX and XX, GT or LT options at the same time are not compatible");
+    ctx.reply.Error(errors::kExpireNxWithOthers);
     return false;
   }
   if ((*flags & Keyspace::kExpireGt) && (*flags & Keyspace::kExpireLt)) {
-    ctx.reply.Error("GT and LT options at the same time are not compatible");
+    ctx.reply.Error(errors::kExpireGtLt);
     return false;
   }
   return true;
@@ -45,9 +45,7 @@ void ExpireGeneric(CommandContext& ctx, bool seconds, bool relative, const char*
   auto when = ParseInt64(ctx.args[2]);
   if (!when) return ctx.reply.Error(errors::kNotInteger);
   int64_t at = *when;
-  auto invalid = [&] {
-    ctx.reply.Error(std::string("invalid expire time in '") + name + "' command");
-  };
+  auto invalid = [&] { ctx.reply.Error(errors::Fill(errors::kInvalidExpireTime, name)); };
   if (seconds) {
     if (at > std::numeric_limits<int64_t>::max() / 1000 ||
         at < std::numeric_limits<int64_t>::min() / 1000)

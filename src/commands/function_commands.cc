@@ -51,10 +51,10 @@ void FunctionLoadCommand(CommandContext& ctx) {
   size_t i = 2;
   for (; i + 1 < ctx.args.size(); ++i) {
     if (!EqualsIgnoreCase(ctx.args[i], "replace"))
-      return ctx.reply.Error("Unknown option given: " + std::string(ctx.args[i]));
+      return ctx.reply.Error(errors::Fill(errors::kFunctionLoadOption, ctx.args[i]));
     replace = true;
   }
-  if (i >= ctx.args.size()) return ctx.reply.Error("Function code is missing");
+  if (i >= ctx.args.size()) return ctx.reply.Error(errors::kFunctionCodeMissing);
   std::string error;
   std::string name = LoadAndPersist(ctx, std::string(ctx.args[i]), replace, &error);
   if (name.empty()) return ctx.reply.Error(error);
@@ -63,7 +63,7 @@ void FunctionLoadCommand(CommandContext& ctx) {
 
 void FunctionDeleteCommand(CommandContext& ctx) {
   const std::string name(ctx.args[2]);
-  if (!ctx.server.scripts()->DeleteLibrary(name)) return ctx.reply.Error("Library not found");
+  if (!ctx.server.scripts()->DeleteLibrary(name)) return ctx.reply.Error(errors::kLibraryNotFound);
   auto lsn = PersistLibraries(ctx.keyspace(), std::span(&name, 1), nullptr);
   if (!lsn.ok()) return ReplyError(ctx.reply, lsn.status());
   ctx.WaitFor(*lsn);
@@ -85,7 +85,7 @@ Status FlushLibraries(CommandContext& ctx) {
 void FunctionFlushCommand(CommandContext& ctx) {
   if (ctx.args.size() > 3 || (ctx.args.size() == 3 && !EqualsIgnoreCase(ctx.args[2], "sync") &&
                               !EqualsIgnoreCase(ctx.args[2], "async"))) {
-    return ctx.reply.Error("FUNCTION FLUSH only supports SYNC|ASYNC option");
+    return ctx.reply.Error(errors::kFunctionFlushOption);
   }
   Status st = FlushLibraries(ctx);
   if (!st.ok()) return ReplyError(ctx.reply, st);
@@ -119,7 +119,7 @@ void FunctionRestoreCommand(CommandContext& ctx) {
     for (const auto& code : codes) {
       auto name = ScriptEngine::LibraryNameOf(code);
       if (name && names.count(*name))
-        return ctx.reply.Error("Library " + *name + " already exists");
+        return ctx.reply.Error(errors::Fill(errors::kRestoreLibraryExists, *name));
     }
   }
   if (flush) {
@@ -153,10 +153,10 @@ void FunctionListCommand(CommandContext& ctx) {
     if (!with_code && EqualsIgnoreCase(ctx.args[i], "withcode")) {
       with_code = true;
     } else if (!pattern && EqualsIgnoreCase(ctx.args[i], "libraryname")) {
-      if (i + 1 >= ctx.args.size()) return ctx.reply.Error("library name argument was not given");
+      if (i + 1 >= ctx.args.size()) return ctx.reply.Error(errors::kLibraryNameArgMissing);
       pattern = ctx.args[++i];
     } else {
-      return ctx.reply.Error("Unknown argument " + std::string(ctx.args[i]));
+      return ctx.reply.Error(errors::Fill(errors::kFunctionListArg, ctx.args[i]));
     }
   }
   auto libraries = ctx.server.scripts()->Libraries();

@@ -5,6 +5,7 @@
 // are read too.
 #include "function_dump.h"
 
+#include "tally/protocol/errors.h"
 #include "tally/rdb/rdb_reader.h"
 
 namespace tally {
@@ -109,16 +110,16 @@ bool ParseFunctionDump(std::string_view payload, std::vector<std::string>* codes
   while (pos < in.size()) {
     const auto type = static_cast<unsigned char>(in[pos++]);
     if (type == kOpFunctionPreGa) {
-      *error = "Pre-GA function format not supported";
+      *error = errors::kDumpPreGa;
       return false;
     }
     if (type != kOpFunction2) {
-      *error = "given type is not a function";
+      *error = errors::kDumpNotFunction;
       return false;
     }
     std::string code;
     if (!ReadString(in, &pos, &code)) {
-      *error = "failed loading the library payload";
+      *error = errors::kDumpBadPayload;
       return false;
     }
     codes->push_back(std::move(code));

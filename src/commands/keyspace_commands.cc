@@ -109,7 +109,7 @@ constexpr const char* kSameObject = "source and destination objects are the same
 void RenameGeneric(CommandContext& ctx, bool nx) {
   auto r = ctx.keyspace().Rename(ctx.db(), ctx.args[1], ctx.args[2], nx);
   if (!r.ok()) {
-    if (r.status().code() == Status::Code::kNoSuchKey) return ctx.reply.Error("no such key");
+    if (r.status().code() == Status::Code::kNoSuchKey) return ctx.reply.Error(errors::kNoSuchKey);
     return ReplyError(ctx.reply, r.status());
   }
   ctx.WaitFor(r->lsn);

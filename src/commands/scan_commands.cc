@@ -38,7 +38,7 @@ void KeysCommand(CommandContext& ctx) {
 
 void ScanCommand(CommandContext& ctx) {
   auto cursor = ParseCursor(ctx.args[1]);
-  if (!cursor) return ctx.reply.Error("invalid cursor");
+  if (!cursor) return ctx.reply.Error(errors::kInvalidCursor);
   int64_t count = 10;
   std::optional<std::string_view> pattern, type;
   for (size_t i = 2; i < ctx.args.size();) {

@@ -10,7 +10,7 @@ namespace tally {
 
 void RunScriptCall(CommandContext& ctx, bool by_sha, bool function, bool read_only) {
   ScriptEngine* engine = ctx.server.scripts();
-  if (engine == nullptr) return ctx.reply.Error("scripting is not available");
+  if (engine == nullptr) return ctx.reply.Error(errors::kScriptingUnavailable);
   auto numkeys = ParseInt64(ctx.args[2]);
   if (!numkeys) return ctx.reply.Error(function ? errors::kBadNumberOfKeys : errors::kNotInteger);
   if (*numkeys < 0) return ctx.reply.Error(errors::kNegativeKeys);

@@ -35,15 +35,13 @@ void ConfigSetCommand(CommandContext& ctx) {
   if (ctx.args.size() % 2 != 0) return ReplyArityError(ctx.reply, "config|set");
   for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
     if (!Config::Known(ctx.args[i])) {
-      return ctx.reply.Error("Unknown option or number of arguments for CONFIG SET - '" +
-                             std::string(ctx.args[i]) + "'");
+      return ctx.reply.Error(errors::Fill(errors::kConfigSetUnknown, ctx.args[i]));
     }
   }
   for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
     Status st = ctx.server.config().Set(ctx.args[i], ctx.args[i + 1], /*at_runtime=*/true);
     if (!st.ok()) {
-      return ctx.reply.Error("CONFIG SET failed (possibly related to argument '" +
-                             std::string(ctx.args[i]) + "') - " + st.message());
+      return ctx.reply.Error(errors::Fill(errors::kConfigSetFailed, ctx.args[i], st.message()));
     }
   }
   ctx.reply.Ok();
@@ -184,7 +182,7 @@ void CommandDocsCommand(CommandContext& ctx) {
 void ShutdownCommand(CommandContext& ctx) {
   for (size_t i = 1; i < ctx.args.size(); ++i) {
     std::string_view a = ctx.args[i];
-    if (EqualsIgnoreCase(a, "abort")) return ctx.reply.Error("No shutdown in progress.");
+    if (EqualsIgnoreCase(a, "abort")) return ctx.reply.Error(errors::kNoShutdown);
     if (!EqualsIgnoreCase(a, "nosave") && !EqualsIgnoreCase(a, "save") &&
         !EqualsIgnoreCase(a, "now") && !EqualsIgnoreCase(a, "force")) {
       return ctx.reply.Error(errors::kSyntax);

@@ -21,7 +21,7 @@ std::optional<int64_t> ParseExpireTime(CommandContext& ctx, std::string_view arg
   }
   int64_t ms = *v;
   auto invalid = [&] {
-    ctx.reply.Error("invalid expire time in '" + std::string(command) + "' command");
+    ctx.reply.Error(errors::Fill(errors::kInvalidExpireTime, command));
     return std::nullopt;
   };
   if (ms <= 0 || (seconds && ms > std::numeric_limits<int64_t>::max() / 1000)) return invalid();
@@ -298,7 +298,7 @@ void IncrByFloatCommand(CommandContext& ctx) {
 void SetRangeCommand(CommandContext& ctx) {
   auto offset = ParseInt64(ctx.args[2]);
   if (!offset) return ctx.reply.Error(errors::kNotInteger);
-  if (*offset < 0) return ctx.reply.Error("offset is out of range");
+  if (*offset < 0) return ctx.reply.Error(errors::kOffsetOutOfRange);
   auto r = ctx.keyspace().SetRange(ctx.db(), ctx.args[1], *offset, ctx.args[3],
                                    ctx.server.config().Int(Opt::kProtoMaxBulkLen));
   if (!r.ok()) return ReplyError(ctx.reply, r.status());

@@ -2,6 +2,7 @@
 // a Keyspace::AtomicScope: no other client sees a partial result, and their writes become one
 // group of records (one atomic RocksDB batch, one durability wait).
 #include "tally/commands/command_table.h"
+#include "tally/protocol/errors.h"
 
 namespace tally {
 namespace {
@@ -19,19 +20,19 @@ void Discard(Session& s, Keyspace& ks) {
 }
 
 void MultiCommand(CommandContext& ctx) {
-  if (ctx.session.in_multi) return ctx.reply.Error("MULTI calls can not be nested");
+  if (ctx.session.in_multi) return ctx.reply.Error(errors::kMultiNested);
   ctx.session.in_multi = true;
   ctx.reply.Ok();
 }
 
 void DiscardCommand(CommandContext& ctx) {
-  if (!ctx.session.in_multi) return ctx.reply.Error("DISCARD without MULTI");
+  if (!ctx.session.in_multi) return ctx.reply.Error(errors::kDiscardWithoutMulti);
   Discard(ctx.session, ctx.keyspace());
   ctx.reply.Ok();
 }
 
 void WatchCommand(CommandContext& ctx) {
-  if (ctx.session.in_multi) return ctx.reply.Error("WATCH inside MULTI is not allowed");
+  if (ctx.session.in_multi) return ctx.reply.Error(errors::kWatchInMulti);
   for (size_t i = 1; i < ctx.args.size(); ++i) {
     auto token = ctx.keyspace().Watch(ctx.db(), ctx.args[i]);
     if (!token.ok()) return ReplyError(ctx.reply, token.status());
@@ -47,10 +48,10 @@ void UnwatchCommand(CommandContext& ctx) {
 
 void ExecCommand(CommandContext& ctx) {
   Session& s = ctx.session;
-  if (!s.in_multi) return ctx.reply.Error("EXEC without MULTI");
+  if (!s.in_multi) return ctx.reply.Error(errors::kExecWithoutMulti);
   if (s.multi_aborted) {
     Discard(s, ctx.keyspace());
-    return ctx.reply.Error("-EXECABORT Transaction discarded because of previous errors.");
+    return ctx.reply.Error(errors::kExecAbort);
   }
   std::vector<std::vector<std::string>> queued = std::move(s.queued);
   std::vector<Keyspace::WatchToken> watches = std::move(s.watches);

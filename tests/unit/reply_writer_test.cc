@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tally/protocol/errors.h"
+
 namespace tally {
 namespace {
 
@@ -43,6 +45,16 @@ TEST(ReplyWriter, ErrorsGetErrUnlessCoded) {
   // CR and LF from user input never break the reply line.
   EXPECT_EQ(Write(2, [](ReplyWriter& w) { w.Error("unknown 'a\r\nb'"); }),
             "-ERR unknown 'a  b'\r\n");
+}
+
+TEST(ErrorsTest, FillPutsEachArgumentInItsHoleInOrder) {
+  EXPECT_EQ(errors::Fill(errors::kUnknownSubcommand, "foo", "OBJECT"),
+            "unknown subcommand 'foo'. Try OBJECT HELP.");
+  EXPECT_EQ(errors::Fill(errors::kScriptRunError, "abc", "boom"),
+            "Error running script abc, boom\n");
+  // An argument's own "%s" is copied, not filled; a hole with no argument left stays.
+  EXPECT_EQ(errors::Fill("%s and %s", "%s"), "%s and %s");
+  EXPECT_EQ(errors::Fill(errors::kNoScript), errors::kNoScript);
 }
 
 }  // namespace

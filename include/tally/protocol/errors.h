@@ -5,7 +5,19 @@
 // starts with '-'; ReplyWriter::Error() prefixes every other text with "ERR ".
 #pragma once
 
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
 namespace tally::errors {
+
+// A text with "%s" holes, each filled in order by one of args (a hole with no arg left stays
+// "%s"). Only "%s" is special: the args are copied as they are.
+std::string FillArgs(std::string_view text, std::initializer_list<std::string_view> args);
+template <typename... Args>
+std::string Fill(std::string_view text, const Args&... args) {
+  return FillArgs(text, {std::string_view(args)...});
+}
 
 // Protocol errors: the connection is closed after the reply.
 inline constexpr const char* kTooBigInline = "Protocol error: too big inline request";
@@ -48,7 +60,6 @@ inline constexpr const char* kClientNameChars =
     "Client names cannot contain spaces, newlines or special characters.";
 inline constexpr const char* kStringTooLong =
     "string exceeds maximum allowed size (proto-max-bulk-len)";
-inline constexpr const char* kMiscPrefix = "-MISCONF ";
 inline constexpr const char* kNoConfigFile = "The server is running without a config file";
 inline constexpr const char* kRewriteFailed = "Rewriting config file: ";
 inline constexpr const char* kBgsaveInProgress = "Background save already in progress";
@@ -74,6 +85,148 @@ inline constexpr const char* kBusyScript =
     "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 inline constexpr const char* kBusyFunction =
     "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+inline constexpr const char* kNoScript = "-NOSCRIPT No matching script. Please use EVAL.";
+inline constexpr const char* kScriptingUnavailable = "scripting is not available";
+inline constexpr const char* kScriptKilled = "Script killed by user with SCRIPT KILL...";
+inline constexpr const char* kScriptCompile = "Error compiling script (new function): ";
+inline constexpr const char* kScriptRunError = "Error running script %s, %s\n";
+inline constexpr const char* kShebangInvalid = "Invalid script shebang";
+inline constexpr const char* kShebangEngineInvalid = "Invalid engine in script shebang";
+inline constexpr const char* kShebangEngineUnexpected = "Unexpected engine in script shebang: %s";
+inline constexpr const char* kShebangOption = "Unknown lua shebang option: %s";
+inline constexpr const char* kShebangFlag = "Unexpected flag in script shebang: %s";
+// The redis.* API inside a script (script_lua.c).
+inline constexpr const char* kLuaArgType =
+    "Lua redis lib command arguments must be strings or integers";
+inline constexpr const char* kLuaUnknownCommand = "Unknown Redis command called from script";
+inline constexpr const char* kLuaWrongArity =
+    "Wrong number of args calling Redis command from script";
+inline constexpr const char* kLuaNoScript = "This Redis command is not allowed from script";
+inline constexpr const char* kLuaWriteInReadOnly =
+    "Write commands are not allowed from read-only scripts.";
+inline constexpr const char* kLuaCallOutside =
+    "redis.call/pcall can only be called inside a script invocation";
+inline constexpr const char* kLuaNoArguments =
+    "Please specify at least one argument for this redis lib call";
+inline constexpr const char* kLuaArgsNumberOrType = "wrong number or type of arguments";
+inline constexpr const char* kLuaArgsNumber = "wrong number of arguments";
+inline constexpr const char* kLuaLogArity = "redis.log() requires two arguments or more.";
+inline constexpr const char* kLuaLogLevelType = "First argument must be a number (log level).";
+inline constexpr const char* kLuaLogLevel = "Invalid debug level.";
+inline constexpr const char* kLuaSetrespOutside =
+    "redis.setresp can only be called inside a script invocation";
+inline constexpr const char* kLuaSetrespArity = "redis.setresp() requires one argument.";
+inline constexpr const char* kLuaSetrespVersion = "RESP version must be 2 or 3.";
+inline constexpr const char* kLuaSetReplOutside =
+    "redis.set_repl can only be called inside a script invocation";
+inline constexpr const char* kLuaSetReplArity = "redis.set_repl() requires two arguments.";
+inline constexpr const char* kLuaSetReplFlags =
+    "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.";
+inline constexpr const char* kLuaAclCheckOutside =
+    "redis.acl_check_cmd can only be called inside a script invocation";
+inline constexpr const char* kLuaAclCheckCommand =
+    "Invalid command passed to redis.acl_check_cmd()";
+inline constexpr const char* kLuaStackLimit = "reached lua stack limit";
+inline constexpr const char* kLuaOutOfMemory = "out of memory";
+// Functions (function_lua.c, functions.c).
+inline constexpr const char* kFunctionNotFound = "Function not found";
+inline constexpr const char* kFunctionWriteInRo =
+    "Can not execute a script with write flag using *_ro command.";
+inline constexpr const char* kFunctionLoadTimeout = "FUNCTION LOAD timeout";
+inline constexpr const char* kFunctionLoadOption = "Unknown option given: %s";
+inline constexpr const char* kFunctionCodeMissing = "Function code is missing";
+inline constexpr const char* kFunctionFlushOption =
+    "FUNCTION FLUSH only supports SYNC|ASYNC option";
+inline constexpr const char* kFunctionListArg = "Unknown argument %s";
+inline constexpr const char* kFunctionRegister = "Error registering functions: %s";
+inline constexpr const char* kFunctionCompile = "Error compiling function: %s";
+inline constexpr const char* kFunctionExists = "Function %s already exists";
+inline constexpr const char* kFunctionExistsInLibrary = "Function already exists in the library";
+inline constexpr const char* kNoFunctions = "No functions registered";
+inline constexpr const char* kLibraryMetadataMissing = "Missing library metadata";
+inline constexpr const char* kLibraryMetadataInvalid = "Invalid library metadata";
+inline constexpr const char* kLibraryMetadataValue = "Invalid metadata value given: %s";
+inline constexpr const char* kEngineNotFound = "Engine '%s' not found";
+inline constexpr const char* kLibraryNameMissing = "Library name was not given";
+inline constexpr const char* kLibraryNameArgMissing = "library name argument was not given";
+inline constexpr const char* kLibraryNameInvalid =
+    "Library names can only contain letters, numbers, or underscores(_) and must be at least "
+    "one character long";
+inline constexpr const char* kLibraryExists = "Library '%s' already exists";
+inline constexpr const char* kRestoreLibraryExists = "Library %s already exists";
+inline constexpr const char* kLibraryNotFound = "Library not found";
+inline constexpr const char* kDumpPreGa = "Pre-GA function format not supported";
+inline constexpr const char* kDumpNotFunction = "given type is not a function";
+inline constexpr const char* kDumpBadPayload = "failed loading the library payload";
+inline constexpr const char* kRegisterOutside =
+    "redis.register_function can only be called on FUNCTION LOAD command";
+inline constexpr const char* kRegisterArity =
+    "wrong number of arguments to redis.register_function";
+inline constexpr const char* kRegisterFirstArg =
+    "first argument to redis.register_function must be a string";
+inline constexpr const char* kRegisterSecondArg =
+    "second argument to redis.register_function must be a function";
+inline constexpr const char* kRegisterSingleArg =
+    "calling redis.register_function with a single argument is only applicable to Lua table "
+    "(representing named arguments).";
+inline constexpr const char* kRegisterKeyType =
+    "named argument key given to redis.register_function is not a string";
+inline constexpr const char* kRegisterNameType =
+    "function_name argument given to redis.register_function must be a string";
+inline constexpr const char* kRegisterDescriptionType =
+    "description argument given to redis.register_function must be a string";
+inline constexpr const char* kRegisterCallbackType =
+    "callback argument given to redis.register_function must be a function";
+inline constexpr const char* kRegisterFlagsType =
+    "flags argument to redis.register_function must be a table representing function flags";
+inline constexpr const char* kRegisterUnknownFlag = "unknown flag given";
+inline constexpr const char* kRegisterUnknownArg =
+    "unknown argument given to redis.register_function";
+inline constexpr const char* kRegisterNoName =
+    "redis.register_function must get a function name argument";
+inline constexpr const char* kRegisterNoCallback =
+    "redis.register_function must get a callback argument";
+// OBJECT, WAIT, COMMAND GETKEYS, CLIENT.
+inline constexpr const char* kNoLfuPolicy =
+    "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
+    "when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+inline constexpr const char* kTimeoutNotInteger = "timeout is not an integer or out of range";
+inline constexpr const char* kTimeoutNegative = "timeout is negative";
+inline constexpr const char* kGetkeysInvalidCommand = "Invalid command specified";
+inline constexpr const char* kGetkeysArity = "Invalid number of arguments specified for command";
+inline constexpr const char* kGetkeysNoKeys = "The command has no key arguments";
+inline constexpr const char* kNoSuchClient = "No such client";
+inline constexpr const char* kClientIdPositive = "client-id should be greater than 0";
+inline constexpr const char* kUnknownClientType = "Unknown client type '%s'";
+inline constexpr const char* kNoSuchUser = "No such user '%s'";
+// Connection, keyspace, expiry, transactions, CONFIG, SHUTDOWN.
+inline constexpr const char* kHelloOption = "Syntax error in HELLO option '%s'";
+inline constexpr const char* kUnrecognizedOption = "Unrecognized option '%s'";
+inline constexpr const char* kUnsupportedOption = "Unsupported option %s";
+inline constexpr const char* kExpireNxWithOthers =
+    "NX and XX, GT or LT options at the same time are not compatible";
+inline constexpr const char* kExpireGtLt = "GT and LT options at the same time are not compatible";
+inline constexpr const char* kInvalidExpireTime = "invalid expire time in '%s' command";
+inline constexpr const char* kOffsetOutOfRange = "offset is out of range";
+inline constexpr const char* kInvalidCursor = "invalid cursor";
+inline constexpr const char* kNoSuchKey = "no such key";
+inline constexpr const char* kUnknownSubcommand = "unknown subcommand '%s'. Try %s HELP.";
+inline constexpr const char* kConfigSetUnknown =
+    "Unknown option or number of arguments for CONFIG SET - '%s'";
+inline constexpr const char* kConfigSetFailed =
+    "CONFIG SET failed (possibly related to argument '%s') - %s";
+inline constexpr const char* kNoShutdown = "No shutdown in progress.";
+inline constexpr const char* kMultiNested = "MULTI calls can not be nested";
+inline constexpr const char* kDiscardWithoutMulti = "DISCARD without MULTI";
+inline constexpr const char* kWatchInMulti = "WATCH inside MULTI is not allowed";
+inline constexpr const char* kExecWithoutMulti = "EXEC without MULTI";
+inline constexpr const char* kExecAbort =
+    "-EXECABORT Transaction discarded because of previous errors.";
+// Tally's own: the write-ahead log failed (fail-stop), or the store reported an error.
+inline constexpr const char* kLogFailedMisconf =
+    "-MISCONF Errors writing to the write-ahead log: %s. Writes are refused until tallyd is "
+    "restarted on a healthy disk.";
+inline constexpr const char* kStorageError = "storage error: %s";
 inline constexpr const char* kMustBePositive = "value is out of range, must be positive";
 // INCREX (Redis 8.8).
 inline constexpr const char* kIncrementNotInteger = "Increment is not an integer or out of range";

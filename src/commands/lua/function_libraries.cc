@@ -2,6 +2,7 @@
 // library's code in an environment that only has redis.register_function (and redis.log);
 // the callbacks it registers then run with the same globals as EVAL scripts.
 #include "engine_state.h"
+#include "tally/protocol/errors.h"
 #include "tally/util/clock.h"
 #include "tally/util/strings.h"
 
@@ -17,7 +18,7 @@ void LoadHook(lua_State* L, lua_Debug*) {
   lua_pop(L, 1);
   if (lc == nullptr || NowMs() <= lc->deadline_ms) return;
   lua_sethook(L, LoadHook, LUA_MASKLINE, 0);
-  lua::PushError(L, "FUNCTION LOAD timeout");
+  lua::PushError(L, errors::kFunctionLoadTimeout);
   lua_error(L);
 }
 
@@ -25,36 +26,34 @@ void LoadHook(lua_State* L, lua_Debug*) {
 // Redis's error text.
 bool ParseMetadata(std::string_view code, std::string* name, size_t* body, std::string* error) {
   if (code.substr(0, 2) != "#!") {
-    *error = "Missing library metadata";
+    *error = errors::kLibraryMetadataMissing;
     return false;
   }
   size_t end = code.find('\n');
   *body = end == std::string_view::npos ? code.size() : end;
   auto parts = SplitArgs(code.substr(0, *body));
   if (!parts || parts->empty()) {
-    *error = "Invalid library metadata";
+    *error = errors::kLibraryMetadataInvalid;
     return false;
   }
   std::string engine = (*parts)[0].substr(2);
   if (!EqualsIgnoreCase(engine, "lua")) {
-    *error = "Engine '" + engine + "' not found";
+    *error = errors::Fill(errors::kEngineNotFound, engine);
     return false;
   }
   for (size_t i = 1; i < parts->size(); ++i) {
     if ((*parts)[i].rfind("name=", 0) != 0) {
-      *error = "Invalid metadata value given: " + (*parts)[i];
+      *error = errors::Fill(errors::kLibraryMetadataValue, (*parts)[i]);
       return false;
     }
     *name = (*parts)[i].substr(5);
   }
   if (name->empty()) {
-    *error = "Library name was not given";
+    *error = errors::kLibraryNameMissing;
     return false;
   }
   if (!lua::ValidName(*name)) {
-    *error =
-        "Library names can only contain letters, numbers, or underscores(_) and must be at "
-        "least one character long";
+    *error = errors::kLibraryNameInvalid;
     return false;
   }
   return true;
@@ -82,7 +81,7 @@ bool RunLibrary(lua_State* L, lua::Allocator* alloc, lua::LoadContext* lc, std::
     std::string msg = "unknown error";
     if (lua_istable(L, -1)) lua_getfield(L, -1, "err");
     if (lua_isstring(L, -1)) msg = lua_tostring(L, -1);
-    *error = "Error registering functions: " + msg;
+    *error = errors::Fill(errors::kFunctionRegister, msg);
   }
   lua_settop(L, 0);
   return err == 0;
@@ -96,12 +95,12 @@ bool ScriptEngine::State::LoadLibrary(std::string_view code, bool replace,
   size_t body = 0;
   if (!ParseMetadata(code, name, &body, error)) return false;
   if (libraries.count(*name) && !replace) {
-    *error = "Library '" + *name + "' already exists";
+    *error = errors::Fill(errors::kLibraryExists, *name);
     return false;
   }
   std::string_view text = code.substr(body);
   if (luaL_loadbuffer(L, text.data(), text.size(), "@user_function") != 0) {
-    *error = std::string("Error compiling function: ") + lua_tostring(L, -1);
+    *error = errors::Fill(errors::kFunctionCompile, lua_tostring(L, -1));
     lua_settop(L, 0);
     return false;
   }
@@ -109,13 +108,13 @@ bool ScriptEngine::State::LoadLibrary(std::string_view code, bool replace,
   lc.deadline_ms = NowMs() + kLoadTimeoutMs;
   if (!RunLibrary(L, &alloc, &lc, error)) return false;
   if (lc.functions.empty()) {
-    *error = "No functions registered";
+    *error = errors::kNoFunctions;
     return false;
   }
   for (const auto& f : lc.functions) {
     auto it = functions.find(f.name);
     if (it != functions.end() && it->second.library != *name) {
-      *error = "Function " + f.name + " already exists";
+      *error = errors::Fill(errors::kFunctionExists, f.name);
       return false;
     }
   }

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "lua_internal.h"
+#include "tally/protocol/errors.h"
 
 namespace tally::lua {
 namespace {
@@ -12,9 +13,7 @@ constexpr const char* kFlagNames[] = {"no-writes", "allow-oom", "allow-stale", "
 
 // Reads the flags table at `index` into *no_writes; an error text or nullptr.
 const char* ReadFlags(lua_State* L, int index, bool* no_writes) {
-  if (!lua_istable(L, index))
-    return "flags argument to redis.register_function must be a table "
-           "representing function flags";
+  if (!lua_istable(L, index)) return errors::kRegisterFlagsType;
   for (int i = 1;; ++i) {
     lua_rawgeti(L, index, i);
     if (lua_isnil(L, -1)) {
@@ -25,7 +24,7 @@ const char* ReadFlags(lua_State* L, int index, bool* no_writes) {
     lua_pop(L, 1);
     bool known = false;
     for (const char* name : kFlagNames) known |= flag != nullptr && std::strcmp(flag, name) == 0;
-    if (!known) return "unknown flag given";
+    if (!known) return errors::kRegisterUnknownFlag;
     if (std::strcmp(flag, "no-writes") == 0) *no_writes = true;
   }
 }
@@ -34,44 +33,41 @@ const char* ReadFlags(lua_State* L, int index, bool* no_writes) {
 // nullptr. Raises no Lua error.
 const char* ReadDecl(lua_State* L, FunctionDecl* decl) noexcept {
   const int argc = lua_gettop(L);
-  if (argc < 1 || argc > 2) return "wrong number of arguments to redis.register_function";
+  if (argc < 1 || argc > 2) return errors::kRegisterArity;
   if (argc == 2) {
     if (!lua_isstring(L, 1))  // a number names a function too, as in Redis
-      return "first argument to redis.register_function must be a string";
-    if (!lua_isfunction(L, 2))
-      return "second argument to redis.register_function must be a function";
+      return errors::kRegisterFirstArg;
+    if (!lua_isfunction(L, 2)) return errors::kRegisterSecondArg;
     decl->name = lua_tostring(L, 1);
     return nullptr;
   }
-  if (!lua_istable(L, 1))
-    return "calling redis.register_function with a single argument is only applicable to Lua "
-           "table (representing named arguments).";
+  if (!lua_istable(L, 1)) return errors::kRegisterSingleArg;
   lua_settop(L, 2);  // index 2: the callback, once found
   bool have_name = false;
   lua_pushnil(L);
   while (lua_next(L, 1)) {  // key at -2, value at -1
     if (lua_type(L, -2) != LUA_TSTRING) {
       lua_pop(L, 2);
-      return "named argument key given to redis.register_function is not a string";
+      return errors::kRegisterKeyType;
     }
     const char* key = lua_tostring(L, -2);
     const char* err = nullptr;
     if (std::strcmp(key, "function_name") == 0) {
       if (lua_type(L, -1) != LUA_TSTRING) {
-        err = "function_name argument given to redis.register_function must be a string";
+        err = errors::kRegisterNameType;
       } else {
         decl->name = lua_tostring(L, -1);
         have_name = true;
       }
     } else if (std::strcmp(key, "description") == 0) {
       if (lua_type(L, -1) != LUA_TSTRING) {
-        err = "description argument given to redis.register_function must be a string";
+        err = errors::kRegisterDescriptionType;
       } else {
         decl->description = lua_tostring(L, -1);
       }
     } else if (std::strcmp(key, "callback") == 0) {
       if (!lua_isfunction(L, -1)) {
-        err = "callback argument given to redis.register_function must be a function";
+        err = errors::kRegisterCallbackType;
       } else {
         lua_pushvalue(L, -1);
         lua_replace(L, 2);
@@ -79,7 +75,7 @@ const char* ReadDecl(lua_State* L, FunctionDecl* decl) noexcept {
     } else if (std::strcmp(key, "flags") == 0) {
       err = ReadFlags(L, lua_gettop(L), &decl->no_writes);
     } else {
-      err = "unknown argument given to redis.register_function";
+      err = errors::kRegisterUnknownArg;
     }
     lua_pop(L, 1);
     if (err != nullptr) {
@@ -87,8 +83,8 @@ const char* ReadDecl(lua_State* L, FunctionDecl* decl) noexcept {
       return err;
     }
   }
-  if (!have_name) return "redis.register_function must get a function name argument";
-  if (!lua_isfunction(L, 2)) return "redis.register_function must get a callback argument";
+  if (!have_name) return errors::kRegisterNoName;
+  if (!lua_isfunction(L, 2)) return errors::kRegisterNoCallback;
   return nullptr;
 }
 
@@ -97,15 +93,13 @@ const char* Declare(lua_State* L, LoadContext* lc) noexcept {
   try {
     FunctionDecl decl;
     if (const char* err = ReadDecl(L, &decl)) return err;
-    if (!ValidName(decl.name))
-      return "Library names can only contain letters, numbers, or underscores(_) and must be at "
-             "least one character long";
+    if (!ValidName(decl.name)) return errors::kLibraryNameInvalid;
     for (const auto& f : lc->functions)
-      if (f.name == decl.name) return "Function already exists in the library";
+      if (f.name == decl.name) return errors::kFunctionExistsInLibrary;
     lc->functions.push_back(std::move(decl));
     return nullptr;
   } catch (...) {
-    return "out of memory";
+    return errors::kLuaOutOfMemory;
   }
 }
 
@@ -125,7 +119,7 @@ int RegisterFunction(lua_State* L) {
   auto* lc = static_cast<LoadContext*>(lua_touserdata(L, -1));
   lua_pop(L, 1);
   if (lc == nullptr) {
-    PushError(L, "redis.register_function can only be called on FUNCTION LOAD command");
+    PushError(L, errors::kRegisterOutside);
     return lua_error(L);
   }
   if (const char* err = Declare(L, lc)) {

@@ -6,12 +6,13 @@
 #include <string>
 
 #include "lua_internal.h"
+#include "tally/protocol/errors.h"
 
 namespace tally::lua {
 namespace {
 
 // Nesting a reply may have (a table that contains itself would recurse for ever): past it the
-// value becomes Redis's "reached lua stack limit" error.
+// value becomes Redis's errors::kLuaStackLimit error.
 constexpr int kMaxReplyDepth = 1000;
 
 // The line after the type byte, without CRLF; advances *bytes past it.
@@ -53,7 +54,7 @@ std::string Flatten(std::string_view s) {
 }  // namespace
 
 void PushReply(lua_State* L, std::string_view* bytes) {
-  luaL_checkstack(L, 4, "reached lua stack limit");
+  luaL_checkstack(L, 4, errors::kLuaStackLimit);
   if (bytes->empty()) {
     lua_pushnil(L);
     return;
@@ -239,7 +240,7 @@ void WriteTable(lua_State* L, ReplyWriter& out, int script_resp, int depth) {
 
 void WriteReply(lua_State* L, ReplyWriter& out, int script_resp, int depth) {
   if (depth > kMaxReplyDepth || !lua_checkstack(L, 4)) {
-    out.Error("reached lua stack limit");
+    out.Error(errors::kLuaStackLimit);
     lua_pop(L, 1);
     return;
   }

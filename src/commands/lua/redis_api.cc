@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "lua_internal.h"
+#include "tally/protocol/errors.h"
 
 namespace tally::lua {
 namespace {
@@ -29,27 +30,27 @@ bool RunCall(lua_State* L, RunContext& rc, int argc) noexcept {
         const char* s = lua_tolstring(L, i, &n);
         rc.argv.emplace_back(s, n);
       } else {
-        rc.error = "Lua redis lib command arguments must be strings or integers";
+        rc.error = errors::kLuaArgType;
         return false;
       }
     }
     const CommandTable& table = *rc.caller->table;
     const CommandSpec* spec = table.Lookup(rc.argv);
     if (spec == nullptr) {
-      rc.error = "Unknown Redis command called from script";
+      rc.error = errors::kLuaUnknownCommand;
       return false;
     }
     if (!CommandTable::ArityOk(*spec, rc.argv.size())) {
-      rc.error = "Wrong number of args calling Redis command from script";
+      rc.error = errors::kLuaWrongArity;
       return false;
     }
     if (spec->flags & kCmdNoScript) {
-      rc.error = "This Redis command is not allowed from script";
+      rc.error = errors::kLuaNoScript;
       return false;
     }
     if (spec->flags & kCmdWrite) {
       if (rc.read_only) {
-        rc.error = "Write commands are not allowed from read-only scripts.";
+        rc.error = errors::kLuaWriteInReadOnly;
         return false;
       }
       rc.wrote->store(true, std::memory_order_release);
@@ -73,12 +74,12 @@ bool RunCall(lua_State* L, RunContext& rc, int argc) noexcept {
 int GenericCall(lua_State* L, bool raise) {
   RunContext* rc = CurrentRun(L);
   if (rc == nullptr) {
-    PushError(L, "redis.call/pcall can only be called inside a script invocation");
+    PushError(L, errors::kLuaCallOutside);
     return lua_error(L);
   }
   int argc = lua_gettop(L);
   if (argc == 0) {
-    PushError(L, "Please specify at least one argument for this redis lib call");
+    PushError(L, errors::kLuaNoArguments);
     return raise ? lua_error(L) : 1;
   }
   bool ran = RunCall(L, *rc, argc);
@@ -98,7 +99,7 @@ int PCall(lua_State* L) { return GenericCall(L, false); }
 
 int ErrorReply(lua_State* L) {
   if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
-    PushError(L, "wrong number or type of arguments");
+    PushError(L, errors::kLuaArgsNumberOrType);
     return 1;
   }
   size_t n = 0;
@@ -117,7 +118,7 @@ int ErrorReply(lua_State* L) {
 
 int StatusReply(lua_State* L) {
   if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
-    PushError(L, "wrong number or type of arguments");
+    PushError(L, errors::kLuaArgsNumberOrType);
     return 1;
   }
   lua_newtable(L);
@@ -128,7 +129,7 @@ int StatusReply(lua_State* L) {
 
 int Sha1Hex(lua_State* L) {
   if (lua_gettop(L) != 1) {
-    PushError(L, "wrong number of arguments");
+    PushError(L, errors::kLuaArgsNumber);
     return lua_error(L);
   }
   size_t n = 0;
@@ -144,16 +145,16 @@ int Sha1Hex(lua_State* L) {
 int Log(lua_State* L) {
   int argc = lua_gettop(L);
   if (argc < 2) {
-    PushError(L, "redis.log() requires two arguments or more.");
+    PushError(L, errors::kLuaLogArity);
     return lua_error(L);
   }
   if (!lua_isnumber(L, 1)) {
-    PushError(L, "First argument must be a number (log level).");
+    PushError(L, errors::kLuaLogLevelType);
     return lua_error(L);
   }
   int level = static_cast<int>(lua_tonumber(L, 1));
   if (level < 0 || level > 3) {
-    PushError(L, "Invalid debug level.");
+    PushError(L, errors::kLuaLogLevel);
     return lua_error(L);
   }
   luaL_Buffer b;
@@ -176,16 +177,16 @@ int Log(lua_State* L) {
 int SetResp(lua_State* L) {
   RunContext* rc = CurrentRun(L);
   if (rc == nullptr) {
-    PushError(L, "redis.setresp can only be called inside a script invocation");
+    PushError(L, errors::kLuaSetrespOutside);
     return lua_error(L);
   }
   if (lua_gettop(L) != 1) {
-    PushError(L, "redis.setresp() requires one argument.");
+    PushError(L, errors::kLuaSetrespArity);
     return lua_error(L);
   }
   int resp = static_cast<int>(lua_tonumber(L, 1));
   if (resp != 2 && resp != 3) {
-    PushError(L, "RESP version must be 2 or 3.");
+    PushError(L, errors::kLuaSetrespVersion);
     return lua_error(L);
   }
   rc->resp = resp;
@@ -195,16 +196,16 @@ int SetResp(lua_State* L) {
 // Tally keeps no replication stream yet: the flags are checked and have no effect.
 int SetRepl(lua_State* L) {
   if (CurrentRun(L) == nullptr) {
-    PushError(L, "redis.set_repl can only be called inside a script invocation");
+    PushError(L, errors::kLuaSetReplOutside);
     return lua_error(L);
   }
   if (lua_gettop(L) != 1) {
-    PushError(L, "redis.set_repl() requires two arguments.");
+    PushError(L, errors::kLuaSetReplArity);
     return lua_error(L);
   }
   int flags = static_cast<int>(lua_tonumber(L, -1));
   if ((flags & ~3) != 0) {
-    PushError(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+    PushError(L, errors::kLuaSetReplFlags);
     return lua_error(L);
   }
   return 0;
@@ -226,17 +227,17 @@ int Debug(lua_State* L) { return 0; }
 int AclCheckCmd(lua_State* L) {
   RunContext* rc = CurrentRun(L);
   if (rc == nullptr) {
-    PushError(L, "redis.acl_check_cmd can only be called inside a script invocation");
+    PushError(L, errors::kLuaAclCheckOutside);
     return lua_error(L);
   }
   if (lua_gettop(L) == 0) {
-    PushError(L, "Please specify at least one argument for this redis lib call");
+    PushError(L, errors::kLuaNoArguments);
     return lua_error(L);
   }
   size_t n = 0;
   const char* name = lua_tolstring(L, 1, &n);
   if (name == nullptr || rc->caller->table->Find(std::string_view(name, n)) == nullptr) {
-    PushError(L, "Invalid command passed to redis.acl_check_cmd()");
+    PushError(L, errors::kLuaAclCheckCommand);
     return lua_error(L);
   }
   lua_pushboolean(L, 1);

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "engine_state.h"
+#include "tally/protocol/errors.h"
 #include "tally/util/clock.h"
 #include "tally/util/strings.h"
 
@@ -40,7 +41,7 @@ void KillHook(lua_State* L, lua_Debug*) {
   if (!rc->kill->load(std::memory_order_acquire) && !rc->abort->load(std::memory_order_acquire))
     return;
   lua_sethook(L, KillHook, LUA_MASKLINE, 0);
-  lua::PushError(L, "Script killed by user with SCRIPT KILL...");
+  lua::PushError(L, errors::kScriptKilled);
   lua_error(L);
 }
 
@@ -76,23 +77,23 @@ std::optional<Shebang> ParseShebang(std::string_view body, std::string* error) {
   if (body.substr(0, 2) != "#!") return s;
   size_t end = body.find('\n');
   if (end == std::string_view::npos) {
-    *error = "Invalid script shebang";
+    *error = errors::kShebangInvalid;
     return std::nullopt;
   }
   s.length = end;
   auto split = SplitArgs(body.substr(0, end));
   if (!split || split->empty()) {
-    *error = "Invalid engine in script shebang";
+    *error = errors::kShebangEngineInvalid;
     return std::nullopt;
   }
   const std::vector<std::string>& parts = *split;
   if (parts[0] != "#!lua") {
-    *error = "Unexpected engine in script shebang: " + parts[0];
+    *error = errors::Fill(errors::kShebangEngineUnexpected, parts[0]);
     return std::nullopt;
   }
   for (size_t i = 1; i < parts.size(); ++i) {
     if (parts[i].rfind("flags=", 0) != 0) {
-      *error = "Unknown lua shebang option: " + parts[i];
+      *error = errors::Fill(errors::kShebangOption, parts[i]);
       return std::nullopt;
     }
     std::string_view flags = std::string_view(parts[i]).substr(6);
@@ -104,7 +105,7 @@ std::optional<Shebang> ParseShebang(std::string_view body, std::string* error) {
         s.no_writes = true;
       } else if (flag != "allow-oom" && flag != "allow-stale" && flag != "no-cluster" &&
                  flag != "allow-cross-slot-keys" && !flag.empty()) {
-        *error = "Unexpected flag in script shebang: " + std::string(flag);
+        *error = errors::Fill(errors::kShebangFlag, flag);
         return std::nullopt;
       }
     }
@@ -129,7 +130,7 @@ bool ScriptEngine::State::Compile(const std::string& sha, std::string_view body,
   if (!shebang) return false;
   std::string_view code = body.substr(shebang->length);
   if (luaL_loadbuffer(L, code.data(), code.size(), "@user_script") != 0) {
-    *error = "Error compiling script (new function): ";
+    *error = errors::kScriptCompile;
     *error += lua_tostring(L, -1);
     lua_pop(L, 1);
     return false;
@@ -207,15 +208,14 @@ void ScriptEngine::Run(CommandContext& ctx, const Call& call) {
   if (call.function) {
     name = call.body_or_sha;
     auto f = st.functions.find(name);
-    if (f == st.functions.end()) return ctx.reply.Error("Function not found");
-    if (call.read_only && !f->second.no_writes)
-      return ctx.reply.Error("Can not execute a script with write flag using *_ro command.");
+    if (f == st.functions.end()) return ctx.reply.Error(errors::kFunctionNotFound);
+    if (call.read_only && !f->second.no_writes) return ctx.reply.Error(errors::kFunctionWriteInRo);
     no_writes = f->second.no_writes;
   } else {
     name = call.by_sha ? ToLower(call.body_or_sha) : Sha1Hex(call.body_or_sha);
     auto it = st.scripts.find(name);
     if (it == st.scripts.end()) {
-      if (call.by_sha) return ctx.reply.Error("-NOSCRIPT No matching script. Please use EVAL.");
+      if (call.by_sha) return ctx.reply.Error(errors::kNoScript);
       std::string error;
       if (!st.Compile(name, call.body_or_sha, &error)) return ctx.reply.Error(error);
       cached_.store(st.scripts.size(), std::memory_order_relaxed);
@@ -288,7 +288,8 @@ void ScriptEngine::Run(CommandContext& ctx, const Call& call) {
     ctx.reply.Error(msg);
   } else {
     const char* what = lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure";
-    ctx.reply.Error("Error running script " + sha + ", " + std::string(what).substr(0, 100) + "\n");
+    ctx.reply.Error(
+        errors::Fill(errors::kScriptRunError, sha, std::string_view(what).substr(0, 100)));
   }
   lua_settop(L, 0);
   lua_sethook(L, nullptr, 0, 0);
