@@ -18,7 +18,7 @@ PACKAGE_PKGS="dpkg-dev file lintian systemd"
 TEST_PKGS="redis-server redis-tools python3-redis python3-hiredis ruby-redis php-cli php-redis \
   libredis-perl prometheus-redis-exporter pkg-config golang-go golang-github-gomodule-redigo-dev \
   libhiredis-dev php-predis libredis-fast-perl python3-aioredis lua5.1 lua-redis util-linux \
-  python3-requests prometheus curl chromium chromium-driver python3-selenium python3-limits"
+  python3-requests prometheus curl chromium chromium-driver python3-selenium python3-limits openssl"
 
 install_packages() {
   local missing=()

@@ -28,18 +28,17 @@ constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, Server& server,
-                       std::shared_ptr<AckWaiters> acks, uint64_t id)
-    : socket_(std::move(socket)), server_(server), acks_(std::move(acks)), writer_(&out_) {
-  InitSession(socket_, id, &session_);
+Connection::Connection(Stream stream, Server& server, std::shared_ptr<AckWaiters> acks, uint64_t id)
+    : stream_(std::move(stream)), server_(server), acks_(std::move(acks)), writer_(&out_) {
+  InitSession(stream_.socket(), id, &session_);
   session_.authenticated = server_.config().Str(Opt::kRequirepass).empty();
   parser_.set_max_bulk_len(server_.config().Int(Opt::kProtoMaxBulkLen));
 }
 
 void Connection::Stop() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
     std::error_code ec;
-    self->socket_.cancel(ec);
+    self->stream_.socket().cancel(ec);
   });
 }
 
@@ -66,11 +65,23 @@ void Connection::PrepareRead() {
   }
 }
 
+asio::awaitable<bool> Connection::Handshake() {
+  Stream::TlsStream* tls = stream_.tls();
+  if (tls == nullptr) co_return true;
+  auto [ec] = co_await tls->async_handshake(asio::ssl::stream_base::server, kAsTuple);
+  if (!ec) co_return true;
+  // Redis logs this at verbose: a plaintext client or a bad certificate is the client's affair.
+  spdlog::debug("Error accepting a client connection: {} (addr={} laddr={})", ec.message(),
+                session_.addr, session_.laddr);
+  co_return false;
+}
+
 asio::awaitable<void> Connection::Run() {
   const int64_t query_limit = server_.config().Int(Opt::kClientQueryBufferLimit);
-  while (!server_.stopping()) {
+  bool open = co_await Handshake();
+  while (open && !server_.stopping()) {
     PrepareRead();
-    auto [ec, n] = co_await socket_.async_read_some(
+    auto [ec, n] = co_await stream_.async_read_some(
         asio::buffer(in_.data() + wpos_, in_.size() - wpos_), kAsTuple);
     if (ec) break;
     wpos_ += n;
@@ -96,8 +107,8 @@ asio::awaitable<void> Connection::Run() {
   ResetTransaction(session_, server_.keyspace());  // releases its WATCHes
   if (session_.subscriber) UnsubscribeAll(session_, server_.pubsub());
   std::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  stream_.socket().close(ec);
   server_.Unregister(session_.id);
 }
 
@@ -177,7 +188,7 @@ asio::awaitable<void> Connection::Execute(CommandContext& ctx) {
     // or has run past busy-reply-threshold (then Dispatch answers -BUSY).
     const CommandSpec* spec = table.Lookup(ctx.args);
     const int64_t threshold = server_.config().Int(Opt::kBusyReplyThreshold);
-    asio::steady_timer timer(socket_.get_executor());
+    asio::steady_timer timer(stream_.get_executor());
     while ((spec == nullptr || !(spec->flags & kCmdAllowBusy)) && scripts.running() &&
            !scripts.busy(threshold)) {
       timer.expires_after(std::chrono::milliseconds(1));
@@ -198,14 +209,15 @@ asio::awaitable<void> Connection::Execute(CommandContext& ctx) {
 }
 
 asio::awaitable<void> Connection::RunMonitor() {
-  auto exec = socket_.get_executor();
+  auto exec = stream_.get_executor();
   auto state = std::make_shared<StreamState>(exec);  // outlives this frame if need be
   const auto limit = server_.config().Int(Opt::kClientOutputBufferLimit);
   auto sink = std::make_shared<MonitorSink>(
-      static_cast<size_t>(limit), MakeStreamWake(exec, state, shared_from_this(), &socket_));
+      static_cast<size_t>(limit),
+      MakeStreamWake(exec, state, shared_from_this(), &stream_.socket()));
   server_.monitors().Add(sink);
   // The client sends nothing more that matters; reading finds out when it goes away.
-  SpawnStreamDrain(&socket_, state, shared_from_this());
+  SpawnStreamDrain(&stream_, state, shared_from_this());
   bool overflowed = false;
   while (!state->closed && !server_.stopping()) {
     std::string lines = sink->Take(&overflowed);
@@ -215,7 +227,7 @@ asio::awaitable<void> Connection::RunMonitor() {
       co_await state->wake.async_wait(kAsTuple);
       continue;
     }
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(lines), kAsTuple);
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(lines), kAsTuple);
     server_.CountBytes(0, n);
     if (ec) {
       (void)sink->Take(&overflowed);
@@ -238,7 +250,7 @@ asio::awaitable<bool> Connection::Flush() {
   if (!session_.notifications.empty()) PublishNotifications(server_, session_);
   if (out_.empty()) co_return true;
   session_.output_buffer_bytes.store(out_.size(), std::memory_order_relaxed);
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kAsTuple);
+  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out_), kAsTuple);
   server_.CountBytes(0, n);
   server_.resp_latency().ObserveSince(batch_start_, batch_commands_);
   batch_commands_ = 0;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "client.h"
+#include "stream.h"
 #include "tally/commands/session.h"
 #include "tally/protocol/reply_writer.h"
 #include "tally/protocol/resp_parser.h"
@@ -30,19 +31,21 @@ struct CommandContext;
 
 class Connection : public Client, public std::enable_shared_from_this<Connection> {
  public:
-  // `acks` belongs to the io thread the socket's executor runs on.
-  Connection(asio::ip::tcp::socket socket, Server& server, std::shared_ptr<AckWaiters> acks,
-             uint64_t id);
+  // `acks` belongs to the io thread the stream's executor runs on. A TLS stream's handshake is
+  // the first thing Run() does; a client that fails it is closed without a reply.
+  Connection(Stream stream, Server& server, std::shared_ptr<AckWaiters> acks, uint64_t id);
 
   asio::awaitable<void> Run();
   // Asks the connection to finish its current batch and close. Any thread.
   void Stop() override;
   const Session& session() const override { return session_; }
-  asio::any_io_executor executor() { return socket_.get_executor(); }
+  asio::any_io_executor executor() { return stream_.get_executor(); }
 
  private:
   // Executes every complete command in the input buffer. Returns false to close.
   asio::awaitable<bool> ProcessInput();
+  // The TLS handshake, if the stream is TLS. False (logged) if it failed.
+  asio::awaitable<bool> Handshake();
   // CLIENT REPLY OFF/SKIP: drops the reply the last command wrote from `reply_start` on.
   void ApplyReplyMode(size_t reply_start);
   // The slow path of one command (ctx.may_defer set): waits while a script runs (not past
@@ -58,7 +61,7 @@ class Connection : public Client, public std::enable_shared_from_this<Connection
   // between their replies, until the client goes away or falls too far behind.
   asio::awaitable<void> RunPubSub();
 
-  asio::ip::tcp::socket socket_;
+  Stream stream_;
   Server& server_;
   std::shared_ptr<AckWaiters> acks_;
   Session session_;

@@ -24,17 +24,17 @@ asio::awaitable<void> Connection::RunPubSub() {
     using StreamState::StreamState;
     bool input = false;  // bytes arrived since the loop last ran the commands
   };
-  auto exec = socket_.get_executor();
+  auto exec = stream_.get_executor();
   auto state = std::make_shared<State>(exec);
   std::shared_ptr<Subscriber> subscriber = session_.subscriber;
-  subscriber->set_wake(MakeStreamWake(exec, state, shared_from_this(), &socket_));
+  subscriber->set_wake(MakeStreamWake(exec, state, shared_from_this(), &stream_.socket()));
   const int64_t query_limit = server_.config().Int(Opt::kClientQueryBufferLimit);
   asio::co_spawn(
       exec,
       [self = shared_from_this(), state, query_limit]() -> asio::awaitable<void> {
         while (!state->closed) {
           self->PrepareRead();
-          auto [ec, n] = co_await self->socket_.async_read_some(
+          auto [ec, n] = co_await self->stream_.async_read_some(
               asio::buffer(self->in_.data() + self->wpos_, self->in_.size() - self->wpos_),
               kAsTuple);
           if (ec) break;
@@ -70,7 +70,7 @@ asio::awaitable<void> Connection::RunPubSub() {
   }
   state->closed = true;
   std::error_code ec;
-  socket_.cancel(ec);  // ends the reader
+  stream_.socket().cancel(ec);  // ends the reader
   subscriber->set_wake(nullptr);
   if (!overflowed) (void)subscriber->Take(&overflowed);  // a cancelled write ended the loop
   if (overflowed) {

@@ -1,4 +1,5 @@
-// Listener: one listening socket (RESP or HTTP) and, on the first, the server's timers.
+// Listener: one listening socket (RESP, RESP over TLS, or HTTP) and, on the first, the
+// server's timers.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -6,15 +7,17 @@
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "tally/server/server.h"
+
 namespace tally {
 
 struct Listener {
-  Listener(asio::io_context& io, bool is_http)
-      : acceptor(io), housekeeping(io), signals(io), http(is_http) {}
+  Listener(asio::io_context& io, ListenKind k)
+      : acceptor(io), housekeeping(io), signals(io), kind(k) {}
   asio::ip::tcp::acceptor acceptor;
   asio::steady_timer housekeeping;
   asio::signal_set signals;
-  const bool http;  // accepts HTTP API clients
+  const ListenKind kind;
 };
 
 }  // namespace tally

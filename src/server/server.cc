@@ -277,9 +277,11 @@ Status Server::Run() {
     RunExpirer();
   });
   spdlog::info(
-      "tallyd {} ready: port {}, http-port {}, bind {}, data dir {}, appendfsync {}, io-threads {}",
+      "tallyd {} ready: port {}, http-port {}, bind {}, data dir {}, appendfsync {}, io-threads "
+      "{}, "
+      "tls-port {}",
       TALLY_VERSION, bound_port_, http_port_, config_->Str(Opt::kBind), config_->Str(Opt::kDir),
-      FsyncPolicyName(engine_->commit_log()->policy()), io_.size());
+      FsyncPolicyName(engine_->commit_log()->policy()), io_.size(), tls_port_);
   NotifySupervisor("READY=1\nSTATUS=Ready to accept connections");
   {
     MutexLock lock(&stop_mu_);

@@ -16,6 +16,7 @@
 #include "tally/protocol/errors.h"
 #include "tally/server/server.h"
 #include "tally/util/strings.h"
+#include "tls.h"
 
 namespace tally {
 
@@ -27,13 +28,31 @@ Status Server::Listen() {
     acks_.push_back(
         std::make_shared<AckWaiters>(io_.back()->get_executor(), engine_->commit_log()));
   }
-  auto port = ListenOn(static_cast<int>(config_->Int(Opt::kPort)), /*http=*/false);
-  if (!port.ok()) return port.status();
-  bound_port_ = *port;
+  const int port = static_cast<int>(config_->Int(Opt::kPort));
+  const int tls_port = static_cast<int>(config_->Int(Opt::kTlsPort));
+  // Redis's rule and text: port 0 turns the plain port off, and one of the two must be on.
+  if (port == 0 && tls_port == 0)
+    return Status::InvalidArgument("Configured to not listen anywhere, exiting.");
+  if (port != 0) {
+    auto bound = ListenOn(port, ListenKind::kResp);
+    if (!bound.ok()) return bound.status();
+    bound_port_ = *bound;
+  }
+  if (tls_port != 0) {
+    auto context = MakeTlsContext(*config_);
+    if (!context.ok()) {
+      return Status::InvalidArgument(context.status().message() +
+                                     ". Failed to configure TLS. Check logs for more info.");
+    }
+    tls_context_ = std::move(*context);
+    auto bound = ListenOn(tls_port, ListenKind::kTls);
+    if (!bound.ok()) return bound.status();
+    tls_port_ = *bound;
+  }
   if (config_->Int(Opt::kHttpPort) != 0) {
     http_api_ =
         std::make_unique<HttpApi>(*this, *commands_, [this] { return RenderMetrics(*this); });
-    auto http = ListenOn(static_cast<int>(config_->Int(Opt::kHttpPort)), /*http=*/true);
+    auto http = ListenOn(static_cast<int>(config_->Int(Opt::kHttpPort)), ListenKind::kHttp);
     if (!http.ok()) return http.status();
     http_port_ = *http;
   }
@@ -41,7 +60,7 @@ Status Server::Listen() {
   return Status::OK();
 }
 
-StatusOr<int> Server::ListenOn(int port, bool http) {
+StatusOr<int> Server::ListenOn(int port, ListenKind kind) {
   std::string bind = config_->Str(Opt::kBind);
   auto addrs = SplitArgs(bind);
   if (!addrs || addrs->empty()) return Status::InvalidArgument("bad bind address: " + bind);
@@ -52,7 +71,7 @@ StatusOr<int> Server::ListenOn(int port, bool http) {
     // Redis 7's wildcards: '*' is every IPv4 address, '::*' every IPv6 one.
     if (addr == "*") addr = "0.0.0.0";
     if (addr == "::*") addr = "::";
-    auto l = std::make_unique<Listener>(*io_[0], http);
+    auto l = std::make_unique<Listener>(*io_[0], kind);
     std::error_code ec;
     asio::ip::tcp::endpoint ep(asio::ip::make_address(addr, ec), static_cast<uint16_t>(port));
     if (!ec) l->acceptor.open(ep.protocol(), ec);
@@ -91,7 +110,7 @@ void Server::StartAccepting(Listener* l) {
       if (static_cast<int64_t>(connected) >= config_->Int(Opt::kMaxclients)) {
         rejected_connections_.fetch_add(1, std::memory_order_relaxed);
         std::string refusal = "-ERR " + std::string(errors::kMaxClients) + "\r\n";
-        if (l->http) {
+        if (l->kind == ListenKind::kHttp) {
           HttpResponse busy;
           busy.status = 503;
           busy.body = HttpApi::ErrorBody(errors::http::kUnavailable, errors::kMaxClients);
@@ -101,12 +120,14 @@ void Server::StartAccepting(Listener* l) {
         std::error_code wec;
         asio::write(socket, asio::buffer(refusal), wec);
         socket.close(wec);
-      } else if (l->http) {
+      } else if (l->kind == ListenKind::kHttp) {
         auto c = std::make_shared<HttpConnection>(std::move(socket), *this, *http_api_, acks_[k],
                                                   next_client_id_.fetch_add(1));
         OnAccepted(c, c->Run(), c->executor());
       } else {
-        auto c = std::make_shared<Connection>(std::move(socket), *this, acks_[k],
+        Stream stream = l->kind == ListenKind::kTls ? Stream(std::move(socket), *tls_context_)
+                                                    : Stream(std::move(socket));
+        auto c = std::make_shared<Connection>(std::move(stream), *this, acks_[k],
                                               next_client_id_.fetch_add(1));
         OnAccepted(c, c->Run(), c->executor());
       }

@@ -39,9 +39,9 @@ inline std::function<void(bool)> MakeStreamWake(asio::any_io_executor exec,
 }
 
 // Reads and drops what the client sends until it goes away, then marks `state` closed and
-// wakes the loop.
-inline void SpawnStreamDrain(asio::ip::tcp::socket* socket, std::shared_ptr<StreamState> state,
-                             std::shared_ptr<void> owner) {
+// wakes the loop. `S` is an AsyncReadStream: a TCP socket or a Stream.
+template <typename S>
+void SpawnStreamDrain(S* socket, std::shared_ptr<StreamState> state, std::shared_ptr<void> owner) {
   asio::co_spawn(
       socket->get_executor(),
       [socket, state, owner]() -> asio::awaitable<void> {

@@ -30,6 +30,9 @@
 namespace asio {
 class io_context;
 class thread_pool;
+namespace ssl {
+class context;
+}  // namespace ssl
 }  // namespace asio
 
 namespace tally {
@@ -41,6 +44,9 @@ class Monitors;
 class EventHub;
 class EventPublisher;
 struct Listener;
+
+// What a listening port serves.
+enum class ListenKind { kResp, kTls, kHttp };
 
 class Server : public ServerContext {
  public:
@@ -83,16 +89,15 @@ class Server : public ServerContext {
   void CountBytes(uint64_t in, uint64_t out);
   void Unregister(uint64_t id);
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
-  // The TCP port actually bound (useful with "port 0").
+  // The plain RESP port bound (0 with "port 0": TLS only).
   int bound_port() const { return bound_port_; }
 
  private:
   Server(Config* config, std::string config_file, std::string executable);
   Status Open();
   Status Listen();
-  // Opens a listener on every `bind` address for `port` (0: any free one, then the same one
-  // for every address); returns the port bound.
-  StatusOr<int> ListenOn(int port, bool http);
+  // Opens a listener of `kind` on every `bind` address for `port`; returns the port bound.
+  StatusOr<int> ListenOn(int port, ListenKind kind);
   void StartAccepting(Listener* listener);
   void OnAccepted(std::shared_ptr<Client> client, asio::awaitable<void> run,
                   asio::any_io_executor executor);
@@ -123,6 +128,8 @@ class Server : public ServerContext {
   std::unique_ptr<asio::thread_pool> script_pool_;
   std::unique_ptr<HttpApi> http_api_;
   int http_port_ = 0;
+  std::unique_ptr<asio::ssl::context> tls_context_;  // with a tls-port
+  int tls_port_ = 0;
   Histogram resp_latency_{Histogram::LatencyBounds()};
   Histogram http_latency_{Histogram::LatencyBounds()};
 

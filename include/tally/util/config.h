@@ -57,15 +57,26 @@ enum class Opt : int {
   kLatencyMonitorThreshold,  // Default: 0 (ms; events at least this slow go to LATENCY; 0: off)
   kLatencyTracking,          // Default: yes (per-command latency percentiles, INFO latencystats)
   kLatencyTrackingInfoPercentiles,  // Default: "50 99 99.9"
-  kIdempotencyWindow,     // Default: 86400 (seconds an IDMP request id and its reply are kept)
-  kIdempotencyMaxIds,     // Default: 1000000 (ids kept at most; a new one past it is refused)
-  kHistoryKeys,           // Default: "" (space-separated globs of keys that keep history)
-  kHistoryResolution,     // Default: 1000 (ms; one sample per interval, the last value)
-  kHistoryRetention,      // Default: 604800 (seconds a sample is kept)
-  kHistoryKeepOnDelete,   // Default: yes (no: TALLY.HISTORY shows nothing before a DEL)
-  kNotifyKeyspaceEvents,  // Default: "" (Redis's event classes, notify_flags.h: "KEA" = all)
-  kBusyReplyThreshold,    // Default: 5000 (ms a script runs before others get -BUSY; alias
-                          // lua-time-limit)
+  kIdempotencyWindow,       // Default: 86400 (seconds an IDMP request id and its reply are kept)
+  kIdempotencyMaxIds,       // Default: 1000000 (ids kept at most; a new one past it is refused)
+  kHistoryKeys,             // Default: "" (space-separated globs of keys that keep history)
+  kHistoryResolution,       // Default: 1000 (ms; one sample per interval, the last value)
+  kHistoryRetention,        // Default: 604800 (seconds a sample is kept)
+  kHistoryKeepOnDelete,     // Default: yes (no: TALLY.HISTORY shows nothing before a DEL)
+  kNotifyKeyspaceEvents,    // Default: "" (Redis's event classes, notify_flags.h: "KEA" = all)
+  kBusyReplyThreshold,      // Default: 5000 (ms a script runs before others get -BUSY; alias
+                            // lua-time-limit)
+  kTlsPort,                 // Default: 0 (no TLS listener); RESP over TLS on this port
+  kTlsCertFile,             // Default: "" (PEM certificate chain of the server)
+  kTlsKeyFile,              // Default: "" (PEM private key of tls-cert-file)
+  kTlsKeyFilePass,          // Default: "" (passphrase of tls-key-file, if it is encrypted)
+  kTlsCaCertFile,           // Default: "" (CAs that client certificates must chain to)
+  kTlsCaCertDir,            // Default: "" (a hashed directory of such CAs)
+  kTlsAuthClients,          // Default: yes (yes | no | optional: is a client certificate required)
+  kTlsProtocols,            // Default: "" (= "TLSv1.2 TLSv1.3")
+  kTlsCiphers,              // Default: "" (OpenSSL's default TLSv1.2 cipher list)
+  kTlsCiphersuites,         // Default: "" (OpenSSL's default TLSv1.3 suites)
+  kTlsPreferServerCiphers,  // Default: no (yes: the server's cipher order wins)
   kCount
 };
 
