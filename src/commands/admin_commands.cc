@@ -2,6 +2,7 @@
 // (object.c, replication.c, server.c, networking.c).
 #include "admin_commands.h"
 
+#include "tally/commands/acl.h"
 #include "tally/protocol/errors.h"
 #include "tally/util/numbers.h"
 #include "tally/util/strings.h"
@@ -124,7 +125,7 @@ void ClientKillCommand(CommandContext& ctx) {
   }
   if (ctx.args.size() % 2 != 0) return ctx.reply.Error(errors::kSyntax);
   std::optional<uint64_t> id;
-  std::optional<std::string_view> addr, laddr;
+  std::optional<std::string_view> addr, laddr, user;
   bool skipme = true, pubsub_only = false, none = false;
   for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
     std::string_view opt = ctx.args[i], value = ctx.args[i + 1];
@@ -142,7 +143,10 @@ void ClientKillCommand(CommandContext& ctx) {
         return ctx.reply.Error(errors::Fill(errors::kUnknownClientType, value));
       }
     } else if (EqualsIgnoreCase(opt, "user")) {
-      if (value != "default") return ctx.reply.Error(errors::Fill(errors::kNoSuchUser, value));
+      const bool known =
+          ctx.server.acl() ? ctx.server.acl()->Find(value) != nullptr : value == "default";
+      if (!known) return ctx.reply.Error(errors::Fill(errors::kNoSuchUser, value));
+      user = value;
     } else if (EqualsIgnoreCase(opt, "addr")) {
       addr = value;
     } else if (EqualsIgnoreCase(opt, "laddr")) {
@@ -160,6 +164,7 @@ void ClientKillCommand(CommandContext& ctx) {
   size_t n = none ? 0 : ctx.server.KillClients([&](const Session& s) {
     if ((id && s.id != *id) || (addr && s.addr != *addr) || (laddr && s.laddr != *laddr))
       return false;
+    if (user && s.UserName() != *user) return false;
     if (skipme && s.id == me) return false;
     // Subscribers are "pubsub"; everyone else "normal" (subscriptions are the owner's state,
     // read here only for a client being matched by its own thread's session flag).

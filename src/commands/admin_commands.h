@@ -11,5 +11,8 @@ void ClientNoEvictCommand(CommandContext& ctx);
 void ClientReplyCommand(CommandContext& ctx);
 void ClientUnpauseCommand(CommandContext& ctx);
 void CommandGetKeysCommand(CommandContext& ctx);
+// One line of CLIENT LIST / CLIENT INFO, in Redis 7's field order (connection_commands.cc);
+// `current_command` (or the session's last one) is its cmd= field.
+std::string ClientLine(const Session& s, const char* current_command);
 
 }  // namespace tally

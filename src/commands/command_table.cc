@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tally/commands/acl.h"
 #include "tally/commands/scripting.h"
 #include "tally/protocol/errors.h"
 #include "tally/util/clock.h"
@@ -186,12 +187,27 @@ CommandSpec MakeCommand(const char* name, int arity, uint32_t flags, CommandHand
   return s;
 }
 
+namespace {
+
+void AssignAcl(CommandSpec* spec, int* next_id) {
+  if (!AclCommandFacts(spec->name, &spec->acl_categories, &spec->acl_first_key,
+                       &spec->acl_other_keys)) {
+    spdlog::critical("Command '{}' has no line in the ACL table (acl_table.cc)", spec->name);
+    std::abort();
+  }
+  spec->id = (*next_id)++;
+}
+
+}  // namespace
+
 void CommandTable::Register(CommandSpec spec) {
   if (by_name_.count(spec.name)) {
     spdlog::critical("Command '{}' registered twice", spec.name);
     std::abort();
   }
   AddListedFlags(&spec);
+  AssignAcl(&spec, &next_id_);
+  for (auto& sub : spec.subcommands) AssignAcl(&sub, &next_id_);
   auto owned = std::make_unique<CommandSpec>(std::move(spec));
   by_name_[owned->name] = owned.get();
   commands_.push_back(std::move(owned));
@@ -257,10 +273,14 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
     ctx.reply.Error(errors::kNoAuth);
     return;
   }
+  if (!AclAllows(ctx, *spec)) {
+    spec->rejected.Add();
+    return;
+  }
   if (ctx.session.subscribed() && !(spec->flags & kCmdPubSub) &&
       ctx.session.resp.load(std::memory_order_relaxed) == 2) {
     spec->rejected.Add();
-    ctx.reply.Error("Can't execute '" + spec->name + "': " + errors::kSubscribedMode);
+    ctx.reply.Error(errors::Fill(errors::kCantExecute, spec->name) + errors::kSubscribedMode);
     return;
   }
   if (ScriptEngine* scripts = ctx.server.scripts();
@@ -396,6 +416,7 @@ std::unique_ptr<CommandTable> BuildCommandTable() {
   RegisterScriptCommands(table.get());
   RegisterFunctionCommands(table.get());
   RegisterObjectCommands(table.get());
+  RegisterAclCommands(table.get());
   return table;
 }
 

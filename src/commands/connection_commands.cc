@@ -1,5 +1,6 @@
 // Connection commands (Redis 7 networking.c, acl.c): PING, ECHO, QUIT, AUTH, HELLO, CLIENT.
 #include "admin_commands.h"
+#include "tally/commands/acl.h"
 #include "tally/commands/command_table.h"
 #include "tally/protocol/errors.h"
 #include "tally/util/clock.h"
@@ -11,12 +12,33 @@ namespace {
 
 constexpr const char* kRedisVersion = "7.0.15";
 
-// The default user's check (acl.c ACLCheckUserCredentials): without requirepass the default
-// user has "nopass" and any password is accepted.
-bool CheckCredentials(CommandContext& ctx, std::string_view user, std::string_view pass) {
-  if (user != "default") return false;
-  std::string required = ctx.server.config().Str(Opt::kRequirepass);
-  return required.empty() || pass == required;
+// AUTH's and HELLO AUTH's check (acl.c ACLAuthenticateUser): logs the session in as the user,
+// or logs the failure in ACL LOG. Without ACL users (the unit tests' server) only "default"
+// with requirepass exists.
+bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view pass) {
+  Acl* acl = ctx.server.acl();
+  if (acl == nullptr) {
+    std::string required = ctx.server.config().Str(Opt::kRequirepass);
+    bool ok = user == "default" && (required.empty() || pass == required);
+    if (ok) ctx.session.authenticated.store(true);
+    return ok;
+  }
+  auto u = acl->Authenticate(user, pass);
+  if (u == nullptr) {
+    acl->Log(AclDenied::kAuth, AclContext(ctx.session), "AUTH", user,
+             ClientLine(ctx.session, "auth"));
+    return false;
+  }
+  SetSessionUser(*acl, ctx.session, std::move(u));
+  return true;
+}
+
+// AUTH <password> alone is refused while the default user needs no password.
+bool DefaultHasNoPassword(CommandContext& ctx) {
+  Acl* acl = ctx.server.acl();
+  if (acl == nullptr) return ctx.server.config().Str(Opt::kRequirepass).empty();
+  auto u = acl->Find("default");
+  return u != nullptr && u->nopass;
 }
 
 void PingCommand(CommandContext& ctx) {
@@ -47,11 +69,15 @@ void ResetCommand(CommandContext& ctx) {
   s.db.store(0);
   s.resp.store(2);
   ctx.reply.set_protocol(2);
-  s.authenticated.store(ctx.server.config().Str(Opt::kRequirepass).empty());
   {
     MutexLock l(&s.mu);
     s.name.clear();
+    s.user_name = "default";
   }
+  s.user = nullptr;  // looked up again by the next command
+  Acl* acl = ctx.server.acl();
+  s.authenticated.store(acl ? DefaultUserNeedsNoAuth(*acl)
+                            : ctx.server.config().Str(Opt::kRequirepass).empty());
   ctx.reply.SimpleString("RESET");
 }
 
@@ -60,14 +86,12 @@ void AuthCommand(CommandContext& ctx) {
   std::string_view user = "default";
   std::string_view pass = ctx.args[1];
   if (ctx.args.size() == 2) {
-    if (ctx.server.config().Str(Opt::kRequirepass).empty())
-      return ctx.reply.Error(errors::kAuthNoPassword);
+    if (DefaultHasNoPassword(ctx)) return ctx.reply.Error(errors::kAuthNoPassword);
   } else {
     user = ctx.args[1];
     pass = ctx.args[2];
   }
-  if (!CheckCredentials(ctx, user, pass)) return ctx.reply.Error(errors::kWrongPass);
-  ctx.session.authenticated.store(true);
+  if (!Authenticate(ctx, user, pass)) return ctx.reply.Error(errors::kWrongPass);
   ctx.reply.Ok();
 }
 
@@ -110,10 +134,7 @@ void HelloCommand(CommandContext& ctx) {
       return ctx.reply.Error(errors::Fill(errors::kHelloOption, ctx.args[j]));
     }
   }
-  if (user) {
-    if (!CheckCredentials(ctx, *user, *pass)) return ctx.reply.Error(errors::kWrongPass);
-    ctx.session.authenticated.store(true);
-  }
+  if (user && !Authenticate(ctx, *user, *pass)) return ctx.reply.Error(errors::kWrongPass);
   if (!ctx.session.authenticated.load()) return ctx.reply.Error(errors::kHelloNoAuth);
   if (name && !SetName(ctx, *name)) return;
   if (version != 0) {
@@ -136,33 +157,6 @@ void HelloCommand(CommandContext& ctx) {
   r.Bulk("master");
   r.Bulk("modules");
   r.ArrayHeader(0);
-}
-
-// One line of CLIENT LIST / CLIENT INFO, in Redis 7's field order.
-std::string ClientLine(const Session& s, const char* current_command) {
-  int64_t now = NowMs();
-  std::string name, lib_name, lib_ver;
-  {
-    MutexLock l(&s.mu);
-    name = s.name;
-    lib_name = s.lib_name;
-    lib_ver = s.lib_ver;
-  }
-  uint64_t qbuf = s.query_buffer_bytes.load();
-  uint64_t omem = s.output_buffer_bytes.load();
-  const char* cmd = current_command ? current_command : s.last_command.load();
-  std::string line = "id=" + std::to_string(s.id) + " addr=" + s.addr + " laddr=" + s.laddr +
-                     " fd=" + std::to_string(s.fd) + " name=" + name +
-                     " age=" + std::to_string((now - s.created_ms) / 1000) +
-                     " idle=" + std::to_string((now - s.last_interaction_ms.load()) / 1000) +
-                     " flags=N db=" + std::to_string(s.db.load()) +
-                     " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(qbuf) +
-                     " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=" +
-                     std::to_string(omem) + " tot-mem=" + std::to_string(qbuf + omem + 20000) +
-                     " events=r cmd=" + cmd +
-                     " user=default redir=-1 resp=" + std::to_string(s.resp.load()) +
-                     " lib-name=" + lib_name + " lib-ver=" + lib_ver + "\n";
-  return line;
 }
 
 void ClientIdCommand(CommandContext& ctx) {
@@ -242,6 +236,34 @@ void MonitorCommand(CommandContext& ctx) {
 }
 
 }  // namespace
+
+// One line of CLIENT LIST / CLIENT INFO, in Redis 7's field order.
+std::string ClientLine(const Session& s, const char* current_command) {
+  int64_t now = NowMs();
+  std::string name, lib_name, lib_ver, user;
+  {
+    MutexLock l(&s.mu);
+    name = s.name;
+    user = s.user_name;
+    lib_name = s.lib_name;
+    lib_ver = s.lib_ver;
+  }
+  uint64_t qbuf = s.query_buffer_bytes.load();
+  uint64_t omem = s.output_buffer_bytes.load();
+  const char* cmd = current_command ? current_command : s.last_command.load();
+  std::string line = "id=" + std::to_string(s.id) + " addr=" + s.addr + " laddr=" + s.laddr +
+                     " fd=" + std::to_string(s.fd) + " name=" + name +
+                     " age=" + std::to_string((now - s.created_ms) / 1000) +
+                     " idle=" + std::to_string((now - s.last_interaction_ms.load()) / 1000) +
+                     " flags=N db=" + std::to_string(s.db.load()) +
+                     " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(qbuf) +
+                     " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=" +
+                     std::to_string(omem) + " tot-mem=" + std::to_string(qbuf + omem + 20000) +
+                     " events=r cmd=" + cmd + " user=" + user +
+                     " redir=-1 resp=" + std::to_string(s.resp.load()) + " lib-name=" + lib_name +
+                     " lib-ver=" + lib_ver + "\n";
+  return line;
+}
 
 void RegisterConnectionCommands(CommandTable* t) {
   constexpr uint32_t kAnyTime = kCmdFast | kCmdLoading | kCmdStale;

@@ -4,6 +4,7 @@
 
 #include "admin_commands.h"
 #include "info.h"
+#include "tally/commands/acl.h"
 #include "tally/commands/command_table.h"
 #include "tally/protocol/errors.h"
 #include "tally/util/clock.h"
@@ -102,11 +103,11 @@ void ReplyCommandInfo(ReplyWriter& r, const CommandSpec& c) {
   r.Integer(c.first_key);
   r.Integer(c.last_key);
   r.Integer(c.step);
-  std::vector<std::string> acl = {std::string("@") + c.group};
-  acl.push_back(c.flags & kCmdWrite ? "@write" : "@read");
-  acl.push_back(c.flags & kCmdFast ? "@fast" : "@slow");
-  r.SetHeader(acl.size());
-  for (const auto& a : acl) r.SimpleString(a);
+  size_t ncat = 0;
+  for (size_t i = 0; i < std::size(kAclCategories); ++i) ncat += (c.acl_categories >> i) & 1;
+  r.SetHeader(ncat);
+  for (size_t i = 0; i < std::size(kAclCategories); ++i)
+    if ((c.acl_categories >> i) & 1) r.SimpleString(std::string("@") + kAclCategories[i]);
   r.ArrayHeader(0);  // tips
   r.ArrayHeader(0);  // key specs
   r.ArrayHeader(c.subcommands.size());

@@ -12,6 +12,7 @@
 #include "ack_waiters.h"
 #include "monitors.h"
 #include "stream_state.h"
+#include "tally/commands/acl.h"
 #include "tally/commands/command_table.h"
 #include "tally/commands/scripting.h"
 #include "tally/server/server.h"
@@ -31,7 +32,7 @@ constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 Connection::Connection(Stream stream, Server& server, std::shared_ptr<AckWaiters> acks, uint64_t id)
     : stream_(std::move(stream)), server_(server), acks_(std::move(acks)), writer_(&out_) {
   InitSession(stream_.socket(), id, &session_);
-  session_.authenticated = server_.config().Str(Opt::kRequirepass).empty();
+  session_.authenticated = DefaultUserNeedsNoAuth(*server_.acl());
   parser_.set_max_bulk_len(server_.config().Int(Opt::kProtoMaxBulkLen));
 }
 

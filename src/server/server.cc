@@ -25,6 +25,7 @@
 #include "listener.h"
 #include "log_sink.h"
 #include "monitors.h"
+#include "tally/commands/acl.h"
 #include "tally/commands/scripting.h"
 #include "tally/util/clock.h"
 #include "tally/util/strings.h"
@@ -112,6 +113,14 @@ Status Server::Open() {
   backups_ = std::make_unique<Backups>(engine_->store(), engine_->commit_log(), start_time_ms_,
                                        engine_->commit_log()->last_lsn());
   commands_ = BuildCommandTable();
+  acl_ = std::make_unique<Acl>(commands_.get());
+  if (const std::string aclfile = config_->Str(Opt::kAclfile); !aclfile.empty()) {
+    Status st = acl_->LoadFile(aclfile);
+    if (!st.ok()) return Status::InvalidArgument("Error loading the ACL file: " + st.message());
+  }
+  // requirepass is the default user's password (Redis: "requirepass x" is "resetpass >x").
+  if (const std::string pass = config_->Str(Opt::kRequirepass); !pass.empty())
+    acl_->SetDefaultPassword(pass);
   scripts_ = std::make_unique<ScriptEngine>();
   TALLY_RETURN_IF_ERROR(LoadFunctionLibraries(*engine_->store(), *scripts_));
   script_pool_ = std::make_unique<asio::thread_pool>(1);
@@ -125,6 +134,7 @@ Status Server::Open() {
     if (o == Opt::kDebugCommitDelayMs)
       engine_->commit_log()->set_commit_delay_for_testing(
           std::chrono::milliseconds(config_->Int(o)));
+    if (o == Opt::kRequirepass) acl_->SetDefaultPassword(config_->Str(o));
     if (o == Opt::kLatencyMonitorThreshold) latency_monitor_.set_threshold_ms(config_->Int(o));
     if (o == Opt::kHistoryKeys || o == Opt::kHistoryResolution || o == Opt::kHistoryRetention ||
         o == Opt::kHistoryKeepOnDelete) {

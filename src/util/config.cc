@@ -171,6 +171,7 @@ const std::vector<OptionSpec>& Specs() {
        INT64_MAX,
        {},
        true},
+      {Opt::kAclfile, "aclfile", Kind::kString, ""},
       {Opt::kTlsPort, "tls-port", Kind::kInt, "0", 0, 65535},
       {Opt::kTlsCertFile, "tls-cert-file", Kind::kString, ""},
       {Opt::kTlsKeyFile, "tls-key-file", Kind::kString, ""},

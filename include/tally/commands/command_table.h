@@ -96,6 +96,11 @@ struct CommandSpec {
   const char* since = "1.0.0";
   CommandHandler handler = nullptr;
   std::vector<CommandSpec> subcommands;  // for containers such as CONFIG and CLIENT
+  // ACL: a dense id (a bit in AclUser::commands), the categories (AclCategoryMask) and the
+  // access the first and the other keys need; set by Register from the ACL table.
+  int id = -1;
+  uint32_t acl_categories = 0;
+  uint8_t acl_first_key = 0, acl_other_keys = 0;
   // Executions (queued in MULTI not counted until EXEC runs them), those that replied with an
   // error, those refused before running (arity, NOAUTH) and the microseconds spent running:
   // INFO commandstats and /metrics.
@@ -116,8 +121,11 @@ CommandSpec MakeCommand(const char* name, int arity, uint32_t flags, CommandHand
 
 class CommandTable {
  public:
-  // Adds a command. Aborts on a duplicate name.
+  // Adds a command. Aborts on a duplicate name, or a command (or subcommand) missing from the
+  // ACL table (src/commands/acl/acl_table.cc).
   void Register(CommandSpec spec);
+  // Commands and subcommands registered (ids run from 0 to this).
+  size_t command_count() const { return next_id_; }
   // The command named `name` (any case), or nullptr.
   const CommandSpec* Find(std::string_view name) const;
   // The command `args` name, with the subcommand resolved for a container (nullptr if either
@@ -142,6 +150,7 @@ class CommandTable {
 
   std::vector<std::unique_ptr<CommandSpec>> commands_;
   std::unordered_map<std::string, const CommandSpec*> by_name_;
+  int next_id_ = 0;
   mutable SlowLog slowlog_;
   mutable ErrorStats error_stats_;
 };
@@ -163,6 +172,7 @@ void RegisterAlertCommands(CommandTable* table);     // TALLY.ALERT
 void RegisterScriptCommands(CommandTable* table);    // EVAL, SCRIPT (script_commands.cc)
 void RegisterFunctionCommands(CommandTable* table);  // FUNCTION, FCALL
 void RegisterObjectCommands(CommandTable* table);    // OBJECT, WAIT (admin_commands.cc)
+void RegisterAclCommands(CommandTable* table);       // ACL (acl/acl_commands.cc)
 // EVAL/EVALSHA/FCALL and their _RO forms: "<name> <script|sha|function> numkeys key... arg...",
 // numkeys checked with Redis's errors (FCALL's for a non-integer differs), then the engine runs it.
 void RunScriptCall(CommandContext& ctx, bool by_sha, bool function, bool read_only);
@@ -188,6 +198,12 @@ std::unique_ptr<CommandTable> BuildCommandTable();
 
 // Where SAVE and BGSAVE put backups: backup-dir, or <dir>/backups when it is empty.
 std::string BackupRoot(Config& config);
+
+// The ACL check of a resolved command (after AUTH, before it runs): false, with -NOPERM replied
+// and an ACL LOG entry, if the session's user may not run it on these keys and channels.
+bool AclAllows(CommandContext& ctx, const CommandSpec& spec);
+// ACL LOG's context for a refusal in this session: "toplevel", "multi" or "lua".
+const char* AclContext(const Session& session);
 
 // Replies with the Redis error for a failed keyspace call.
 void ReplyError(ReplyWriter& reply, const Status& status);

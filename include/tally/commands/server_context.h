@@ -32,6 +32,7 @@ struct ServerStats {
 };
 
 class ScriptEngine;
+class Acl;
 
 class ServerContext {
  public:
@@ -45,6 +46,8 @@ class ServerContext {
   virtual PubSub& pubsub() = 0;  // SUBSCRIBE, PUBLISH, PUBSUB, alerts
   // EVAL and SCRIPT; nullptr where the server has no scripting.
   virtual ScriptEngine* scripts() { return nullptr; }
+  // The ACL users; null where there are none (every command allowed).
+  virtual Acl* acl() { return nullptr; }
   // Calls fn for every connected client's session.
   virtual void ForEachSession(FunctionRef<void(const Session&)> fn) = 0;
   // CLIENT KILL: closes every client whose session `match` accepts (after the command it is

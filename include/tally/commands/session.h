@@ -18,6 +18,8 @@
 
 namespace tally {
 
+struct AclUser;
+
 // A keyspace notification a command made, published once its writes are acknowledged.
 struct KeyNotification {
   uint32_t type = 0;            // NotifyFlag (notify_flags.h)
@@ -48,6 +50,16 @@ struct Session {
   std::string name GUARDED_BY(mu);
   std::string lib_name GUARDED_BY(mu);
   std::string lib_ver GUARDED_BY(mu);
+  std::string user_name GUARDED_BY(mu) = "default";  // CLIENT LIST user=, CLIENT KILL USER
+  std::string UserName() const {
+    MutexLock l(&mu);
+    return user_name;
+  }
+
+  // The ACL user (owner thread only): a snapshot, refreshed when Acl::generation() moves past
+  // user_generation (acl_check.cc). Null: "default", not yet looked up.
+  std::shared_ptr<const AclUser> user;
+  uint64_t user_generation = 0;
 
   // Set by commands for the connection (owner thread only).
   bool close_after_reply = false;  // QUIT: send what is pending, then close

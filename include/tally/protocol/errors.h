@@ -222,6 +222,66 @@ inline constexpr const char* kWatchInMulti = "WATCH inside MULTI is not allowed"
 inline constexpr const char* kExecWithoutMulti = "EXEC without MULTI";
 inline constexpr const char* kExecAbort =
     "-EXECABORT Transaction discarded because of previous errors.";
+inline constexpr const char* kExecAbortBecause = "-EXECABORT Transaction discarded because of: %s";
+inline constexpr const char* kCantExecute = "Can't execute '%s': ";
+// ACL (acl.c).
+inline constexpr const char* kNoPermCommand =
+    "-NOPERM this user has no permissions to run the '%s' command";
+inline constexpr const char* kNoPermKey =
+    "-NOPERM this user has no permissions to access one of the keys used as arguments";
+inline constexpr const char* kNoPermChannel =
+    "-NOPERM this user has no permissions to access one of the channels used as arguments";
+inline constexpr const char* kAclSetUserModifier = "Error in ACL SETUSER modifier '%s': %s";
+inline constexpr const char* kAclSyntax = "Syntax error";
+inline constexpr const char* kAclUnknownCommand = "Unknown command or category name in ACL";
+inline constexpr const char* kAclKeysAfterAll =
+    "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not "
+    "have any effect. Try 'resetkeys' to start with an empty list of patterns";
+inline constexpr const char* kAclChannelsAfterAll =
+    "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not "
+    "have any effect. Try 'resetchannels' to start with an empty list of channels";
+inline constexpr const char* kAclBadHash =
+    "The password hash must be exactly 64 characters and contain only lowercase hexadecimal "
+    "characters";
+inline constexpr const char* kAclNoSuchPassword =
+    "The password you are trying to remove from the user does not exist";
+inline constexpr const char* kAclDuplicateUser =
+    "Duplicate user found. A user can only be defined once in config files";
+// Tally's own: Redis 7.0 takes these; tallyd refuses them rather than half-apply them.
+inline constexpr const char* kAclFirstArg =
+    "Allowing first-arg of a command (+cmd|arg) is not supported by tallyd";
+inline constexpr const char* kAclSelectors = "Selectors (...) are not supported by tallyd";
+inline constexpr const char* kAclDeleteDefault = "The 'default' user cannot be removed";
+inline constexpr const char* kAclUnknownCategory = "Unknown category '%s'";
+inline constexpr const char* kAclGenpassBits =
+    "ACL GENPASS argument must be the number of bits for the output password, a positive number "
+    "up to 4096";
+inline constexpr const char* kAclNoFile =
+    "This Redis instance is not configured to use an ACL file. You may want to specify users via "
+    "the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis "
+    "configuration file set) in order to store users in the Redis configuration.";
+inline constexpr const char* kAclUserNotFound = "User '%s' not found";
+inline constexpr const char* kAclCommandNotFound = "Command '%s' not found";
+inline constexpr const char* kAclDryrunArity = "wrong number of arguments for '%s' command";
+inline constexpr const char* kAclDryrunCommand =
+    "This user has no permissions to run the '%s' command";
+inline constexpr const char* kAclDryrunKey = "This user has no permissions to access the '%s' key";
+inline constexpr const char* kAclDryrunChannel =
+    "This user has no permissions to access the '%s' channel";
+inline constexpr const char* kAclFileOpen = "cannot open the ACL file %s";
+inline constexpr const char* kAclFileWrite = "cannot write the ACL file %s";
+inline constexpr const char* kAclFileLine = "lines must be: user <name> <rules...>";
+inline constexpr const char* kAclFileRule = "Error in applying operation '%s': %s";
+inline constexpr const char* kAclLoadFailed =
+    "%s. WARNING: ACL errors detected, no change to the previously active ACL rules was "
+    "performed";
+inline constexpr const char* kLuaAclCommand =
+    "The user executing the script can't run this command or subcommand";
+inline constexpr const char* kLuaAclKey =
+    "The user executing the script can't access at least one of the keys mentioned in the "
+    "command arguments";
+inline constexpr const char* kLuaAclChannel =
+    "The user executing the script can't publish to the channel mentioned in the command";
 // Tally's own: the write-ahead log failed (fail-stop), or the store reported an error.
 inline constexpr const char* kLogFailedMisconf =
     "-MISCONF Errors writing to the write-ahead log: %s. Writes are refused until tallyd is "

@@ -66,6 +66,7 @@ class Server : public ServerContext {
   LatencyMonitor& latency_monitor() override { return latency_monitor_; }
   PubSub& pubsub() override { return pubsub_; }
   ScriptEngine* scripts() override { return scripts_.get(); }
+  Acl* acl() override { return acl_.get(); }
   // Where scripts run (one thread), off the io threads, which go on serving while one runs.
   asio::any_io_executor script_executor();
   ServerStats stats() override;
@@ -124,6 +125,7 @@ class Server : public ServerContext {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Backups> backups_;  // before engine_ goes: it may be taking one
   std::unique_ptr<CommandTable> commands_;
+  std::unique_ptr<Acl> acl_;  // after commands_, whose table it points into
   std::unique_ptr<ScriptEngine> scripts_;
   std::unique_ptr<asio::thread_pool> script_pool_;
   std::unique_ptr<HttpApi> http_api_;

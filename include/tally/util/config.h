@@ -66,6 +66,7 @@ enum class Opt : int {
   kNotifyKeyspaceEvents,    // Default: "" (Redis's event classes, notify_flags.h: "KEA" = all)
   kBusyReplyThreshold,      // Default: 5000 (ms a script runs before others get -BUSY; alias
                             // lua-time-limit)
+  kAclfile,                 // Default: "" (no ACL file: ACL SAVE/LOAD refused)
   kTlsPort,                 // Default: 0 (no TLS listener); RESP over TLS on this port
   kTlsCertFile,             // Default: "" (PEM certificate chain of the server)
   kTlsKeyFile,              // Default: "" (PEM private key of tls-cert-file)

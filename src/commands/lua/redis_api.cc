@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <exception>
 
+#include "../admin_commands.h"
 #include "lua_internal.h"
+#include "tally/commands/acl.h"
 #include "tally/protocol/errors.h"
 
 namespace tally::lua {
@@ -47,6 +49,19 @@ bool RunCall(lua_State* L, RunContext& rc, int argc) noexcept {
     if (spec->flags & kCmdNoScript) {
       rc.error = errors::kLuaNoScript;
       return false;
+    }
+    if (Acl* acl = rc.caller->server.acl()) {
+      const AclUser* user = SessionUser(*acl, rc.session);
+      AclVerdict v = user ? AclCheck(*user, *spec, rc.argv) : AclVerdict{AclDenied::kCommand, ""};
+      if (v.denied != AclDenied::kNone) {
+        if (user)
+          acl->Log(v.denied, "lua", v.object, user->name,
+                   ClientLine(rc.caller->session, spec->name.c_str()));
+        rc.error = v.denied == AclDenied::kCommand ? errors::kLuaAclCommand
+                   : v.denied == AclDenied::kKey   ? errors::kLuaAclKey
+                                                   : errors::kLuaAclChannel;
+        return false;
+      }
     }
     if (spec->flags & kCmdWrite) {
       if (rc.read_only) {

@@ -228,6 +228,13 @@ void ScriptEngine::Run(CommandContext& ctx, const Call& call) {
   if (!ctx.keyspace().InAtomicScope()) scope.emplace(&ctx.keyspace());
   lua::RunContext rc;
   rc.caller = &ctx;
+  {  // the script's calls run as the caller's user
+    rc.session.user = ctx.session.user;
+    rc.session.user_generation = ctx.session.user_generation;
+    std::string user = ctx.session.UserName();
+    MutexLock l(&rc.session.mu);
+    rc.session.user_name = std::move(user);
+  }
   rc.session.db.store(ctx.db(), std::memory_order_relaxed);
   rc.session.authenticated.store(true, std::memory_order_relaxed);
   rc.session.script_client = true;
