@@ -3,7 +3,9 @@
 #include "admin_commands.h"
 
 #include "tally/commands/acl.h"
+#include "tally/commands/client_pause.h"
 #include "tally/protocol/errors.h"
+#include "tally/util/clock.h"
 #include "tally/util/numbers.h"
 #include "tally/util/strings.h"
 
@@ -197,7 +199,32 @@ void ClientReplyCommand(CommandContext& ctx) {
   }
 }
 
-void ClientUnpauseCommand(CommandContext& ctx) { ctx.reply.Ok(); }  // nothing is ever paused
+// CLIENT PAUSE timeout [WRITE|ALL] (networking.c clientCommand).
+void ClientPauseCommand(CommandContext& ctx) {
+  if (ctx.args.size() > 4)
+    return ctx.reply.Error(errors::Fill(errors::kSubcommandSyntax, ctx.args[1], "CLIENT"));
+  auto timeout = ParseInt64(ctx.args[2]);
+  if (!timeout) return ctx.reply.Error(errors::kTimeoutNotInteger);
+  if (*timeout < 0) return ctx.reply.Error(errors::kTimeoutNegative);
+  bool all = true;
+  if (ctx.args.size() == 4) {
+    if (EqualsIgnoreCase(ctx.args[3], "write")) {
+      all = false;
+    } else if (!EqualsIgnoreCase(ctx.args[3], "all")) {
+      return ctx.reply.Error(errors::kPauseMode);
+    }
+  }
+  if (ClientPause* pause = ctx.server.client_pause()) {
+    const int64_t now = NowMs();
+    pause->Pause(now, now + *timeout, all);
+  }
+  ctx.reply.Ok();
+}
+
+void ClientUnpauseCommand(CommandContext& ctx) {
+  if (ClientPause* pause = ctx.server.client_pause()) pause->Unpause();
+  ctx.reply.Ok();
+}
 
 void RegisterObjectCommands(CommandTable* t) {
   constexpr uint32_t kRo = kCmdReadonly;

@@ -9,6 +9,7 @@ namespace tally {
 void ClientKillCommand(CommandContext& ctx);
 void ClientNoEvictCommand(CommandContext& ctx);
 void ClientReplyCommand(CommandContext& ctx);
+void ClientPauseCommand(CommandContext& ctx);
 void ClientUnpauseCommand(CommandContext& ctx);
 void CommandGetKeysCommand(CommandContext& ctx);
 // One line of CLIENT LIST / CLIENT INFO, in Redis 7's field order (connection_commands.cc);

@@ -301,6 +301,8 @@ void RegisterConnectionCommands(CommandTable* t) {
           "Set client eviction mode for the current connection", "7.0.0"),
       Cmd("client|reply", 3, kAnyTime, ClientReplyCommand,
           "Instruct the server whether to reply to commands", "3.2.0"),
+      Cmd("client|pause", -3, kCmdAdmin | kCmdLoading | kCmdStale, ClientPauseCommand,
+          "Stop processing commands from clients for some time", "3.0.0"),
       Cmd("client|unpause", 2, kCmdAdmin | kCmdLoading | kCmdStale, ClientUnpauseCommand,
           "Resume processing of clients that were paused", "6.2.0"),
       Cmd("client|help", 2, kAnyTime, ClientHelpCommand,

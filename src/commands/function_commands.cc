@@ -101,8 +101,7 @@ void FunctionDumpCommand(CommandContext& ctx) {
 // FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE] (default APPEND: no library may exist yet).
 void FunctionRestoreCommand(CommandContext& ctx) {
   if (ctx.args.size() > 4)
-    return ctx.reply.Error(std::string(errors::kSubcommandSyntax) + std::string(ctx.args[1]) +
-                           "'. Try FUNCTION HELP.");
+    return ctx.reply.Error(errors::Fill(errors::kSubcommandSyntax, ctx.args[1], "FUNCTION"));
   std::string_view policy = ctx.args.size() == 4 ? ctx.args[3] : "append";
   const bool flush = EqualsIgnoreCase(policy, "flush");
   const bool append = EqualsIgnoreCase(policy, "append");

@@ -111,8 +111,7 @@ void SPublishCommand(CommandContext& ctx) {
 
 void ReplyChannels(CommandContext& ctx, PubSub::Space space) {
   if (ctx.args.size() > 3) {
-    return ctx.reply.Error(std::string(errors::kSubcommandSyntax) + std::string(ctx.args[1]) +
-                           "'. Try PUBSUB HELP.");
+    return ctx.reply.Error(errors::Fill(errors::kSubcommandSyntax, ctx.args[1], "PUBSUB"));
   }
   auto names = ctx.server.pubsub().Channels(space, ctx.args.size() == 3 ? ctx.args[2] : "");
   ctx.reply.ArrayHeader(names.size());

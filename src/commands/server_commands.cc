@@ -156,7 +156,15 @@ void CommandInfoCommand(CommandContext& ctx) {
   if (ctx.args.size() == 2) return CommandCommand(ctx);
   ctx.reply.ArrayHeader(ctx.args.size() - 2);
   for (size_t i = 2; i < ctx.args.size(); ++i) {
-    const CommandSpec* c = ctx.table->Find(ctx.args[i]);
+    // "container|sub" names a subcommand, as in Redis's lookupCommandBySds.
+    std::string_view name = ctx.args[i];
+    const size_t bar = name.find('|');
+    std::string_view parts[] = {name.substr(0, bar),
+                                bar == std::string_view::npos ? "" : name.substr(bar + 1)};
+    const CommandSpec* c =
+        ctx.table->Lookup(std::span(parts, bar == std::string_view::npos ? 1 : 2));
+    if (c != nullptr && bar != std::string_view::npos && c->name.find('|') == std::string::npos)
+      c = nullptr;  // "get|x": a plain command has no subcommands
     if (c == nullptr) {
       ctx.reply.NullArray();
     } else {

@@ -132,8 +132,8 @@ asio::awaitable<bool> Connection::ProcessInput() {
     CommandContext ctx{args_, session_, writer_, server_};
     ctx.may_defer = true;
     const size_t reply_start = out_.size();
-    if (server_.scripts()->running()) {
-      co_await Execute(ctx);  // the slow path: a script runs, or this command is one
+    if (server_.scripts()->running() || server_.client_pause()->active(NowMs())) {
+      co_await Execute(ctx);  // the slow path: a script runs or clients are paused
     } else {
       server_.commands().Dispatch(ctx);
       if (ctx.deferred) co_await Execute(ctx);
@@ -196,7 +196,18 @@ asio::awaitable<void> Connection::Execute(CommandContext& ctx) {
       co_await timer.async_wait(kAsTuple);
     }
   }
-  if (!ctx.deferred) table.Dispatch(ctx);
+  if (!ctx.deferred) {
+    // CLIENT PAUSE: this command waits (the connection's later ones behind it) until the pause
+    // ends or CLIENT UNPAUSE.
+    const CommandSpec* spec = table.Lookup(ctx.args);
+    asio::steady_timer timer(stream_.get_executor());
+    while (spec != nullptr && !server_.stopping() &&
+           server_.client_pause()->Blocks(*spec, session_, table, NowMs())) {
+      timer.expires_after(std::chrono::milliseconds(1));
+      co_await timer.async_wait(kAsTuple);
+    }
+    table.Dispatch(ctx);
+  }
   if (!ctx.deferred) co_return;
   // A script: it runs on the script thread while this coroutine waits.
   ctx.may_defer = false;

@@ -202,7 +202,10 @@ void Server::NotifySupervisor(const char* state) {
 void Server::RunExpirer() {
   constexpr size_t kKeysPerCycle = 1000;
   while (!stopping()) {
-    size_t handled = engine_->keyspace()->ActiveExpireCycle(NowMs(), kKeysPerCycle);
+    // As Redis: no key expires while clients are paused (a WRITE pause freezes the data).
+    size_t handled = client_pause_.active(NowMs())
+                         ? 0
+                         : engine_->keyspace()->ActiveExpireCycle(NowMs(), kKeysPerCycle);
     // A full cycle means more are due: go on at once; else wait for the next tick.
     if (handled >= kKeysPerCycle) continue;
     MutexLock lock(&stop_mu_);

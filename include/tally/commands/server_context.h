@@ -33,6 +33,7 @@ struct ServerStats {
 
 class ScriptEngine;
 class Acl;
+class ClientPause;
 
 class ServerContext {
  public:
@@ -48,6 +49,8 @@ class ServerContext {
   virtual ScriptEngine* scripts() { return nullptr; }
   // The ACL users; null where there are none (every command allowed).
   virtual Acl* acl() { return nullptr; }
+  // CLIENT PAUSE's state; null where nothing can be paused.
+  virtual ClientPause* client_pause() { return nullptr; }
   // Calls fn for every connected client's session.
   virtual void ForEachSession(FunctionRef<void(const Session&)> fn) = 0;
   // CLIENT KILL: closes every client whose session `match` accepts (after the command it is

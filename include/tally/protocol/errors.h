@@ -65,9 +65,9 @@ inline constexpr const char* kRewriteFailed = "Rewriting config file: ";
 inline constexpr const char* kBgsaveInProgress = "Background save already in progress";
 // Tally's own (Redis replies a bare "-ERR" when a save fails); the reason follows.
 inline constexpr const char* kBackupFailed = "backup failed: ";
-// addReplySubcommandSyntaxError: then the subcommand as sent and "'. Try <COMMAND> HELP.".
+// addReplySubcommandSyntaxError: the subcommand as sent, the command in upper case.
 inline constexpr const char* kSubcommandSyntax =
-    "unknown subcommand or wrong number of arguments for '";
+    "unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.";
 // "Can't execute '<command>': " comes first.
 inline constexpr const char* kSubscribedMode =
     "only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
@@ -196,6 +196,7 @@ inline constexpr const char* kGetkeysInvalidCommand = "Invalid command specified
 inline constexpr const char* kGetkeysArity = "Invalid number of arguments specified for command";
 inline constexpr const char* kGetkeysNoKeys = "The command has no key arguments";
 inline constexpr const char* kNoSuchClient = "No such client";
+inline constexpr const char* kPauseMode = "CLIENT PAUSE mode must be WRITE or ALL";
 inline constexpr const char* kClientIdPositive = "client-id should be greater than 0";
 inline constexpr const char* kUnknownClientType = "Unknown client type '%s'";
 inline constexpr const char* kNoSuchUser = "No such user '%s'";

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tally/commands/client_pause.h"
 #include "tally/commands/command_table.h"
 #include "tally/commands/server_context.h"
 #include "tally/storage/commit_log.h"
@@ -67,6 +68,7 @@ class Server : public ServerContext {
   PubSub& pubsub() override { return pubsub_; }
   ScriptEngine* scripts() override { return scripts_.get(); }
   Acl* acl() override { return acl_.get(); }
+  ClientPause* client_pause() override { return &client_pause_; }
   // Where scripts run (one thread), off the io threads, which go on serving while one runs.
   asio::any_io_executor script_executor();
   ServerStats stats() override;
@@ -125,6 +127,7 @@ class Server : public ServerContext {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Backups> backups_;  // before engine_ goes: it may be taking one
   std::unique_ptr<CommandTable> commands_;
+  ClientPause client_pause_;
   std::unique_ptr<Acl> acl_;  // after commands_, whose table it points into
   std::unique_ptr<ScriptEngine> scripts_;
   std::unique_ptr<asio::thread_pool> script_pool_;

@@ -37,6 +37,7 @@ const CommandRow kCommandRows[] = {
     {"client|kill", "@admin @slow @dangerous @connection", "", ""},
     {"client|list", "@admin @slow @dangerous @connection", "", ""},
     {"client|no-evict", "@admin @slow @dangerous @connection", "", ""},
+    {"client|pause", "@admin @slow @dangerous @connection", "", ""},
     {"client|reply", "@slow @connection", "", ""},
     {"client|setinfo", "@slow @connection", "", ""},
     {"client|setname", "@slow @connection", "", ""},
