@@ -73,6 +73,7 @@ void ExpireTimeGeneric(CommandContext& ctx, bool ms) {
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
   int64_t v = r->value;
+  if (v == -2) Notify(ctx, kNotifyKeyMiss, "keymiss", ctx.args[1]);
   ctx.reply.Integer(v < 0 || ms ? v : (v + 500) / 1000);
 }
 void ExpireTimeCommand(CommandContext& ctx) { ExpireTimeGeneric(ctx, false); }

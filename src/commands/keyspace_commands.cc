@@ -37,6 +37,8 @@ void ExistsCommand(CommandContext& ctx) {
   auto r = ctx.keyspace().Exists(ctx.db(), ctx.args.subspan(1));
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  if (static_cast<size_t>(r->value) < ctx.args.size() - 1)  // some are missing
+    for (std::string_view key : ctx.args.subspan(1)) NotifyKeyMissIfAbsent(ctx, key);
   ctx.reply.Integer(r->value);
 }
 
@@ -45,6 +47,7 @@ void TypeCommand(CommandContext& ctx) {
   auto r = ctx.keyspace().Exists(ctx.db(), keys);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  if (!r->value) Notify(ctx, kNotifyKeyMiss, "keymiss", ctx.args[1]);
   ctx.reply.SimpleString(r->value ? "string" : "none");
 }
 
@@ -53,6 +56,7 @@ void TtlGeneric(CommandContext& ctx, bool ms) {
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
   int64_t ttl = r->value;
+  if (ttl == -2) Notify(ctx, kNotifyKeyMiss, "keymiss", ctx.args[1]);
   ctx.reply.Integer(ttl < 0 || ms ? ttl : (ttl + 500) / 1000);
 }
 void TtlCommand(CommandContext& ctx) { TtlGeneric(ctx, false); }

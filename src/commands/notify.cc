@@ -10,6 +10,13 @@ bool Notifying(const CommandContext& ctx, uint32_t type) {
   return (flags & type) && (flags & (kNotifyKeyspace | kNotifyKeyevent));
 }
 
+void NotifyKeyMissIfAbsent(CommandContext& ctx, std::string_view key) {
+  if (!Notifying(ctx, kNotifyKeyMiss)) return;
+  std::string_view keys[] = {key};
+  auto r = ctx.keyspace().Exists(ctx.db(), keys);
+  if (r.ok() && r->value == 0) Notify(ctx, kNotifyKeyMiss, "keymiss", key);
+}
+
 void Notify(CommandContext& ctx, uint32_t type, const char* event, std::string_view key) {
   Notify(ctx, type, event, key, ctx.db());
 }

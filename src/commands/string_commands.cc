@@ -173,6 +173,7 @@ void GetSetCommand(CommandContext& ctx) {
   SetOptions options;
   options.get = true;
   DoSet(ctx, ctx.args[1], ctx.args[2], options, [&](const SetResult& r) {
+    if (!r.old) Notify(ctx, kNotifyKeyMiss, "keymiss", ctx.args[1]);  // Redis reads it first
     NotifySet(ctx, ctx.args[1], false);
     ReplyOptional(ctx, r.old);
   });
@@ -260,6 +261,7 @@ void StrLenCommand(CommandContext& ctx) {
   auto r = ctx.keyspace().StrLen(ctx.db(), ctx.args[1]);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  if (r->value == 0) NotifyKeyMissIfAbsent(ctx, ctx.args[1]);
   ctx.reply.Integer(r->value);
 }
 
@@ -314,6 +316,7 @@ void GetRangeCommand(CommandContext& ctx) {
   auto r = ctx.keyspace().GetRange(ctx.db(), ctx.args[1], *start, *end);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
+  if (r->value.empty()) NotifyKeyMissIfAbsent(ctx, ctx.args[1]);
   ctx.reply.Bulk(r->value);
 }
 

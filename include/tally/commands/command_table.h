@@ -227,6 +227,9 @@ void ReplyWritten(CommandContext& ctx, StatusOr<Written<T>>&& result, ReplyFn&& 
 // front end publishes the session's notifications once the replies' writes are acknowledged
 // (a RESP connection per batch, in order; the HTTP API per request).
 void Notify(CommandContext& ctx, uint32_t type, const char* event, std::string_view key);
+// A "keymiss" event for `key` if keymiss events are asked for and the key does not exist (for
+// reads whose reply cannot tell a missing key from an empty one: STRLEN, GETRANGE, EXISTS).
+void NotifyKeyMissIfAbsent(CommandContext& ctx, std::string_view key);
 // Whether notify-keyspace-events asks for events of `type`.
 bool Notifying(const CommandContext& ctx, uint32_t type);
 void Notify(CommandContext& ctx, uint32_t type, const char* event, std::string_view key,
