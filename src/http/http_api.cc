@@ -1,8 +1,10 @@
 #include "http_api.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "resp_json.h"
+#include "tally/commands/acl.h"
 #include "tally/protocol/errors.h"
 #include "tally/util/config.h"
 #include "tally/util/numbers.h"
@@ -69,21 +71,32 @@ std::string HttpApi::ErrorBody(std::string_view code, std::string_view message) 
   return j.dump();
 }
 
-bool HttpApi::Authorized(const HttpRequest& request, HttpResponse* response) {
-  const std::string password = server_.config().Str(Opt::kRequirepass);
-  if (password.empty()) return true;
+bool HttpApi::Authorized(const HttpRequest& request, HttpResponse* response,
+                         std::shared_ptr<const AclUser>* user) {
   std::string_view auth = request.Header("authorization");
-  bool ok = false;
+  std::optional<std::pair<std::string, std::string>> credentials;  // user, password
   if (auth.substr(0, 7) == "Bearer ") {
-    ok = SameSecret(auth.substr(7), password);
+    credentials.emplace("default", std::string(auth.substr(7)));
   } else if (auth.substr(0, 6) == "Basic ") {
     auto decoded = Base64Decode(auth.substr(6));
     size_t colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon != std::string::npos) {
-      std::string_view user = std::string_view(*decoded).substr(0, colon);
-      ok = (user.empty() || user == "default") &&
-           SameSecret(std::string_view(*decoded).substr(colon + 1), password);
+      std::string name = decoded->substr(0, colon);
+      credentials.emplace(name.empty() ? "default" : name, decoded->substr(colon + 1));
     }
+  }
+  bool ok = false;
+  if (Acl* acl = server_.acl()) {
+    if (credentials) {
+      *user = acl->Authenticate(credentials->first, credentials->second);
+      ok = *user != nullptr;
+    } else {
+      ok = auth.empty() && DefaultUserNeedsNoAuth(*acl);
+    }
+  } else {  // no ACL users (a bare server): requirepass alone
+    const std::string password = server_.config().Str(Opt::kRequirepass);
+    ok = password.empty() || (credentials && credentials->first == "default" &&
+                              SameSecret(credentials->second, password));
   }
   if (ok) return true;
   response->status = 401;
@@ -94,10 +107,12 @@ bool HttpApi::Authorized(const HttpRequest& request, HttpResponse* response) {
   return false;
 }
 
-HttpApi::Reply HttpApi::Run(std::span<const std::string_view> args, int db) {
+HttpApi::Reply HttpApi::Run(std::span<const std::string_view> args, const Caller& caller) {
   Session session;
   session.authenticated = true;
-  session.db = db;
+  session.db = caller.db;
+  if (caller.user != nullptr && server_.acl() != nullptr)
+    SetSessionUser(*server_.acl(), session, caller.user);
   session.resp = 3;
   std::string out;
   ReplyWriter writer(&out);
@@ -142,14 +157,14 @@ Lsn HttpApi::Handle(const HttpRequest& request, HttpResponse* response) {
     Health(false, response);
     return 0;
   }
-  if (!Authorized(request, response)) return 0;
+  Caller caller;
+  if (!Authorized(request, response, &caller.user)) return 0;
   auto query = ParseQuery(q == std::string_view::npos ? "" : target.substr(q + 1));
   if (!query) {
     response->status = 400;
     response->body = ErrorBody(herr::kBadRequest, herr::kBadPercent);
     return 0;
   }
-  int db = 0;
   for (const auto& [name, value] : *query) {
     if (name != "db") continue;
     auto n = ParseInt64(value);
@@ -158,13 +173,13 @@ Lsn HttpApi::Handle(const HttpRequest& request, HttpResponse* response) {
       response->body = ErrorBody(herr::kBadRequest, herr::kBadDb);
       return 0;
     }
-    db = static_cast<int>(*n);
+    caller.db = static_cast<int>(*n);
   }
-  return Route(request, path, *query, db, response);
+  return Route(request, path, *query, caller, response);
 }
 
 Lsn HttpApi::Route(const HttpRequest& request, std::string_view path, const QueryParams& query,
-                   int db, HttpResponse* response) {
+                   const Caller& caller, HttpResponse* response) {
   const std::string& m = request.method;
   auto method_not_allowed = [&](const char* allow) {
     response->status = 405;
@@ -184,11 +199,11 @@ Lsn HttpApi::Route(const HttpRequest& request, std::string_view path, const Quer
     return 0;
   }
   if (path == "/v1/command")
-    return m == "POST" ? Command(request, db, response) : method_not_allowed("POST");
+    return m == "POST" ? Command(request, caller, response) : method_not_allowed("POST");
   if (path == "/v1/events") {
     if (m != "GET") return method_not_allowed("GET");
     response->event_stream = true;
-    response->events_db = db;
+    response->events_db = caller.db;
     response->events_keys = "*";
     for (const auto& [name, value] : query)
       if (name == "keys") response->events_keys = value;
@@ -196,7 +211,7 @@ Lsn HttpApi::Route(const HttpRequest& request, std::string_view path, const Quer
   }
   if (path == "/") return m == "GET" ? Dashboard(response) : method_not_allowed("GET");
   if (path == "/v1/counters")
-    return m == "GET" ? ListCounters(query, db, response) : method_not_allowed("GET");
+    return m == "GET" ? ListCounters(query, caller, response) : method_not_allowed("GET");
   constexpr std::string_view kPrefix = "/v1/counters/";
   if (path.substr(0, kPrefix.size()) == kPrefix) {
     std::string_view rest = path.substr(kPrefix.size());
@@ -208,18 +223,18 @@ Lsn HttpApi::Route(const HttpRequest& request, std::string_view path, const Quer
       return 0;
     }
     if (slash == std::string_view::npos) {
-      if (m == "GET") return GetCounter(*key, db, response);
-      if (m == "PUT") return PutCounter(request, *key, db, response);
-      if (m == "DELETE") return DeleteCounter(*key, db, response);
+      if (m == "GET") return GetCounter(*key, caller, response);
+      if (m == "PUT") return PutCounter(request, *key, caller, response);
+      if (m == "DELETE") return DeleteCounter(*key, caller, response);
       return method_not_allowed("GET, PUT, DELETE");
     }
     std::string_view action = rest.substr(slash + 1);
     if (action == "incr" || action == "decr") {
       if (m != "POST") return method_not_allowed("POST");
-      return IncrCounter(request, *key, action == "decr", db, response);
+      return IncrCounter(request, *key, action == "decr", caller, response);
     }
     if (action == "history")
-      return m == "GET" ? CounterHistory(query, *key, db, response) : method_not_allowed("GET");
+      return m == "GET" ? CounterHistory(query, *key, caller, response) : method_not_allowed("GET");
   }
   constexpr std::string_view kLimits = "/v1/limits/";
   if (path.substr(0, kLimits.size()) == kLimits) {
@@ -231,7 +246,7 @@ Lsn HttpApi::Route(const HttpRequest& request, std::string_view path, const Quer
                            : ErrorBody(herr::kBadRequest, herr::kBadPercent);
       return 0;
     }
-    return m == "POST" ? Throttle(request, *key, db, response) : method_not_allowed("POST");
+    return m == "POST" ? Throttle(request, *key, caller, response) : method_not_allowed("POST");
   }
   response->status = 404;
   response->body = ErrorBody(herr::kNotFound, herr::kNoSuchRoute);
@@ -253,7 +268,7 @@ void HttpApi::Health(bool ready, HttpResponse* response) {
       ErrorBody(herr::kUnavailable, std::string(herr::kLogFailed) + ": " + failure.ToString());
 }
 
-Lsn HttpApi::Command(const HttpRequest& request, int db, HttpResponse* response) {
+Lsn HttpApi::Command(const HttpRequest& request, const Caller& caller, HttpResponse* response) {
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   auto bad = [&](const char* message) {
     response->status = 400;
@@ -277,7 +292,7 @@ Lsn HttpApi::Command(const HttpRequest& request, int db, HttpResponse* response)
   const CommandSpec* spec = table_.Find(args[0]);
   if (spec != nullptr && (spec->flags & kCmdNoHttp)) return bad(herr::kNotOverHttp);
   std::vector<std::string_view> views(args.begin(), args.end());
-  Reply r = Run(views, db);
+  Reply r = Run(views, caller);
   if (r.json.error) {
     SetHttpError(r.json, response);
   } else {

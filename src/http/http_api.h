@@ -44,6 +44,14 @@
 
 namespace tally {
 
+struct AclUser;
+
+// Who a request runs as: its database (?db=) and its ACL user (from Authorization).
+struct Caller {
+  int db = 0;
+  std::shared_ptr<const AclUser> user;  // null: the default user
+};
+
 // A query string's name=value pairs, in order.
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
@@ -64,30 +72,35 @@ class HttpApi {
     JsonReply json;
     Lsn lsn = 0;
   };
-  Reply Run(std::span<const std::string_view> args, int db);
-  Lsn Route(const HttpRequest& request, std::string_view path, const QueryParams& query, int db,
-            HttpResponse* response);
-  Lsn GetCounter(std::string_view key, int db, HttpResponse* response);
-  Lsn IncrCounter(const HttpRequest& request, std::string_view key, bool decr, int db,
+  Reply Run(std::span<const std::string_view> args, const Caller& caller);
+  Lsn Route(const HttpRequest& request, std::string_view path, const QueryParams& query,
+            const Caller& caller, HttpResponse* response);
+  Lsn GetCounter(std::string_view key, const Caller& caller, HttpResponse* response);
+  Lsn IncrCounter(const HttpRequest& request, std::string_view key, bool decr, const Caller& caller,
                   HttpResponse* response);
   // INCRBY, DECRBY or INCRBYFLOAT (`amount` as given; negated here for a float decrement).
-  Lsn PlainIncr(std::string_view key, bool decr, bool is_float, std::string amount, int db,
-                HttpResponse* response);
+  Lsn PlainIncr(std::string_view key, bool decr, bool is_float, std::string amount,
+                const Caller& caller, HttpResponse* response);
   // POST /v1/limits/{key}: CL.THROTTLE with the body's parameters; 429 with Retry-After when
   // limited.
-  Lsn Throttle(const HttpRequest& request, std::string_view key, int db, HttpResponse* response);
+  Lsn Throttle(const HttpRequest& request, std::string_view key, const Caller& caller,
+               HttpResponse* response);
   // GET /v1/counters/{key}/history?from=&to=&limit=: TALLY.HISTORY.
-  Lsn CounterHistory(const QueryParams& query, std::string_view key, int db,
+  Lsn CounterHistory(const QueryParams& query, std::string_view key, const Caller& caller,
                      HttpResponse* response);
   // GET /: the dashboard page.
   Lsn Dashboard(HttpResponse* response);
-  Lsn PutCounter(const HttpRequest& request, std::string_view key, int db, HttpResponse* response);
-  Lsn DeleteCounter(std::string_view key, int db, HttpResponse* response);
-  Lsn ListCounters(const QueryParams& query, int db, HttpResponse* response);
-  Lsn Command(const HttpRequest& request, int db, HttpResponse* response);
+  Lsn PutCounter(const HttpRequest& request, std::string_view key, const Caller& caller,
+                 HttpResponse* response);
+  Lsn DeleteCounter(std::string_view key, const Caller& caller, HttpResponse* response);
+  Lsn ListCounters(const QueryParams& query, const Caller& caller, HttpResponse* response);
+  Lsn Command(const HttpRequest& request, const Caller& caller, HttpResponse* response);
   void Health(bool ready, HttpResponse* response);
-  // Checks the Authorization header against requirepass; fills a 401 if it fails.
-  bool Authorized(const HttpRequest& request, HttpResponse* response);
+  // Checks the Authorization header as AUTH would: "Bearer <password>" or Basic "<user>:<pass>"
+  // (an empty user is "default"); with none, the default user if it needs no password. Sets
+  // `user` (null: default without ACL users), or fills a 401 and returns false.
+  bool Authorized(const HttpRequest& request, HttpResponse* response,
+                  std::shared_ptr<const AclUser>* user);
 
   ServerContext& server_;
   const CommandTable& table_;

@@ -91,9 +91,9 @@ bool BoundArg(const json& body, const char* name, std::string* out) {
 
 }  // namespace
 
-Lsn HttpApi::GetCounter(std::string_view key, int db, HttpResponse* response) {
+Lsn HttpApi::GetCounter(std::string_view key, const Caller& caller, HttpResponse* response) {
   std::string_view args[] = {"GET", key};
-  Reply r = Run(args, db);
+  Reply r = Run(args, caller);
   if (r.json.error) {
     SetHttpError(r.json, response);
   } else if (r.json.value.is_null()) {
@@ -107,8 +107,8 @@ Lsn HttpApi::GetCounter(std::string_view key, int db, HttpResponse* response) {
 
 // Plain increments are INCRBY/DECRBY/INCRBYFLOAT. Bounds ("min", "max", "saturate") or an
 // Idempotency-Key header make it INCREX (IDMP <key>), whose reply adds "applied".
-Lsn HttpApi::IncrCounter(const HttpRequest& request, std::string_view key, bool decr, int db,
-                         HttpResponse* response) {
+Lsn HttpApi::IncrCounter(const HttpRequest& request, std::string_view key, bool decr,
+                         const Caller& caller, HttpResponse* response) {
   auto body = ParseObject(request, /*optional=*/true, response);
   if (!body) return 0;
   auto by = body->find("by");
@@ -132,14 +132,14 @@ Lsn HttpApi::IncrCounter(const HttpRequest& request, std::string_view key, bool 
     return Bad(response, herr::kSaturateNotBool);
   const std::string_view id = request.Header("idempotency-key");
   const bool increx = !lo.empty() || !hi.empty() || saturate != body->end() || !id.empty();
-  if (!increx) return PlainIncr(key, decr, is_float, amount, db, response);
+  if (!increx) return PlainIncr(key, decr, is_float, amount, caller, response);
   if (decr) amount = Negate(amount);
   std::vector<std::string_view> args = {"INCREX", key, is_float ? "BYFLOAT" : "BYINT", amount};
   if (!lo.empty()) args.insert(args.end(), {"LBOUND", lo});
   if (!hi.empty()) args.insert(args.end(), {"UBOUND", hi});
   if (saturate != body->end() && saturate->get<bool>()) args.push_back("SATURATE");
   if (!id.empty()) args.insert(args.end(), {"IDMP", id});
-  Reply r = Run(args, db);
+  Reply r = Run(args, caller);
   if (r.json.error) {
     SetHttpError(r.json, response);
   } else {
@@ -151,12 +151,12 @@ Lsn HttpApi::IncrCounter(const HttpRequest& request, std::string_view key, bool 
   return r.lsn;
 }
 
-Lsn HttpApi::PlainIncr(std::string_view key, bool decr, bool is_float, std::string amount, int db,
-                       HttpResponse* response) {
+Lsn HttpApi::PlainIncr(std::string_view key, bool decr, bool is_float, std::string amount,
+                       const Caller& caller, HttpResponse* response) {
   std::string_view command = is_float ? "INCRBYFLOAT" : decr ? "DECRBY" : "INCRBY";
   if (is_float && decr) amount = Negate(amount);
   std::string_view args[] = {command, key, amount};
-  Reply r = Run(args, db);
+  Reply r = Run(args, caller);
   if (r.json.error) {
     SetHttpError(r.json, response);
   } else {
@@ -165,7 +165,7 @@ Lsn HttpApi::PlainIncr(std::string_view key, bool decr, bool is_float, std::stri
   return r.lsn;
 }
 
-Lsn HttpApi::PutCounter(const HttpRequest& request, std::string_view key, int db,
+Lsn HttpApi::PutCounter(const HttpRequest& request, std::string_view key, const Caller& caller,
                         HttpResponse* response) {
   auto body = ParseObject(request, /*optional=*/false, response);
   if (!body) return 0;
@@ -181,7 +181,7 @@ Lsn HttpApi::PutCounter(const HttpRequest& request, std::string_view key, int db
     ttl_text = ttl->dump();
     args.insert(args.end(), {"PX", ttl_text});
   }
-  Reply r = Run(args, db);
+  Reply r = Run(args, caller);
   if (r.json.error) {
     SetHttpError(r.json, response);
   } else {
@@ -190,9 +190,9 @@ Lsn HttpApi::PutCounter(const HttpRequest& request, std::string_view key, int db
   return r.lsn;
 }
 
-Lsn HttpApi::DeleteCounter(std::string_view key, int db, HttpResponse* response) {
+Lsn HttpApi::DeleteCounter(std::string_view key, const Caller& caller, HttpResponse* response) {
   std::string_view args[] = {"DEL", key};
-  Reply r = Run(args, db);
+  Reply r = Run(args, caller);
   if (r.json.error) {
     SetHttpError(r.json, response);
   } else if (r.json.value == 0) {
@@ -204,7 +204,7 @@ Lsn HttpApi::DeleteCounter(std::string_view key, int db, HttpResponse* response)
   return r.lsn;
 }
 
-Lsn HttpApi::ListCounters(const QueryParams& query, int db, HttpResponse* response) {
+Lsn HttpApi::ListCounters(const QueryParams& query, const Caller& caller, HttpResponse* response) {
   std::string prefix, cursor = "0";
   int limit = 100;
   for (const auto& [name, value] : query) {
@@ -219,7 +219,7 @@ Lsn HttpApi::ListCounters(const QueryParams& query, int db, HttpResponse* respon
   const std::string pattern = GlobEscape(prefix) + "*";
   const std::string count = std::to_string(limit);
   std::string_view scan[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", count};
-  Reply r = Run(scan, db);
+  Reply r = Run(scan, caller);
   if (r.json.error) {
     SetHttpError(r.json, response);
     return r.lsn;
@@ -236,7 +236,7 @@ Lsn HttpApi::ListCounters(const QueryParams& query, int db, HttpResponse* respon
     }
     std::vector<std::string_view> mget = {"MGET"};
     mget.insert(mget.end(), names.begin(), names.end());
-    Reply values = Run(mget, db);
+    Reply values = Run(mget, caller);
     lsn = std::max(lsn, values.lsn);
     for (size_t i = 0; i < names.size() && values.json.value.is_array(); ++i) {
       const json& v = values.json.value[i];
@@ -247,7 +247,7 @@ Lsn HttpApi::ListCounters(const QueryParams& query, int db, HttpResponse* respon
   return lsn;
 }
 
-Lsn HttpApi::Throttle(const HttpRequest& request, std::string_view key, int db,
+Lsn HttpApi::Throttle(const HttpRequest& request, std::string_view key, const Caller& caller,
                       HttpResponse* response) {
   auto body = ParseObject(request, /*optional=*/false, response);
   if (!body) return 0;
@@ -260,7 +260,7 @@ Lsn HttpApi::Throttle(const HttpRequest& request, std::string_view key, int db,
     values[i] = it->dump();
   }
   std::string_view args[] = {"CL.THROTTLE", key, values[0], values[1], values[2], values[3]};
-  Reply r = Run(args, db);
+  Reply r = Run(args, caller);
   if (r.json.error) {
     SetHttpError(r.json, response);
     return r.lsn;
@@ -279,7 +279,7 @@ Lsn HttpApi::Throttle(const HttpRequest& request, std::string_view key, int db,
   return r.lsn;
 }
 
-Lsn HttpApi::CounterHistory(const QueryParams& query, std::string_view key, int db,
+Lsn HttpApi::CounterHistory(const QueryParams& query, std::string_view key, const Caller& caller,
                             HttpResponse* response) {
   std::vector<std::string_view> args = {"TALLY.HISTORY", key};
   for (const auto& [name, value] : query) {
@@ -287,7 +287,7 @@ Lsn HttpApi::CounterHistory(const QueryParams& query, std::string_view key, int 
     if (name == "to") args.insert(args.end(), {"TO", value});
     if (name == "limit") args.insert(args.end(), {"COUNT", value});
   }
-  Reply r = Run(args, db);
+  Reply r = Run(args, caller);
   if (r.json.error) {
     SetHttpError(r.json, response);
     return r.lsn;

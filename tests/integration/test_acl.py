@@ -250,6 +250,26 @@ def test_changes_reach_live_connections_and_deleted_users_are_disconnected():
         assert admin.execute_command("CLIENT", "KILL", "USER", "kim") == 1
 
 
+def test_http_api_authenticates_acl_users():
+    import requests
+    with Tallyd(extra=["--requirepass", "top"]) as t:
+        admin = redis.Redis(port=t.port, password="top")
+        admin.acl_setuser("meter", enabled=True, passwords=["+m"], keys=["m:*"],
+                          commands=["+incrby", "+get", "+increx"])
+        url = t.url("/v1/counters/m:1/incr")
+        assert requests.post(url, auth=("meter", "m")).json()["value"] == 1
+        assert requests.post(url, auth=("meter", "wrong")).status_code == 401
+        assert requests.post(url).status_code == 401
+        denied = requests.post(t.url("/v1/counters/other/incr"), auth=("meter", "m"))
+        assert denied.status_code == 403, denied.text
+        assert "no permissions to access one of the keys" in denied.json()["error"]["message"]
+        assert requests.get(t.url("/v1/counters/m:1"), auth=("", "top")).json()["value"] == 1
+        assert requests.get(t.url("/v1/counters/m:1"),
+                            headers={"Authorization": "Bearer top"}).json()["value"] == 1
+        log = admin.execute_command("ACL", "LOG", "1")[0]
+        assert dict(zip(log[0::2], log[1::2]))[b"username"] == b"meter"
+
+
 def read_until(s, end):
     buf = b""
     while not buf.endswith(end):
@@ -268,4 +288,5 @@ if __name__ == "__main__":
         test_requirepass_is_the_default_users_password,
         test_aclfile_survives_a_restart_and_bad_files_are_refused,
         test_changes_reach_live_connections_and_deleted_users_are_disconnected,
+        test_http_api_authenticates_acl_users,
     ])
