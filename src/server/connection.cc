@@ -144,8 +144,10 @@ asio::awaitable<bool> Connection::ProcessInput() {
     if (ctx.barrier > barrier_) barrier_ = ctx.barrier;
     if (session_.monitor) {
       // What the client pipelined after MONITOR is dropped, as it only reads lines from here.
+      // The replies (MONITOR's +OK last) go out in RunMonitor, once it is watching: a command
+      // sent after the client saw +OK is always shown.
       rpos_ = wpos_;
-      co_return co_await Flush();
+      co_return true;
     }
     if (session_.close_now || session_.close_after_reply) {
       co_await Flush();  // replies of earlier commands still go out, as in Redis
@@ -228,6 +230,10 @@ asio::awaitable<void> Connection::RunMonitor() {
       static_cast<size_t>(limit),
       MakeStreamWake(exec, state, shared_from_this(), &stream_.socket()));
   server_.monitors().Add(sink);
+  if (!co_await Flush()) {  // MONITOR's +OK, now that the sink sees every command
+    server_.monitors().Remove(sink.get());
+    co_return;
+  }
   // The client sends nothing more that matters; reading finds out when it goes away.
   SpawnStreamDrain(&stream_, state, shared_from_this());
   bool overflowed = false;
