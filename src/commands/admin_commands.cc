@@ -94,6 +94,21 @@ CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler hand
 
 }  // namespace
 
+void ForEachKey(const CommandSpec& spec, std::span<const std::string_view> args,
+                FunctionRef<void(size_t, std::string_view)> fn) {
+  if (spec.flags & kCmdScript) {  // EVAL and FCALL: numkeys, then the keys (maybe none)
+    auto n = args.size() > 2 ? ParseInt64(args[2]) : std::nullopt;
+    if (n && *n > 0 && static_cast<size_t>(*n) <= args.size() - 3)
+      for (size_t i = 0; i < static_cast<size_t>(*n); ++i) fn(i, args[3 + i]);
+    return;
+  }
+  if (spec.first_key <= 0) return;
+  const int argc = static_cast<int>(args.size());
+  const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  size_t k = 0;
+  for (int i = spec.first_key; i <= last && i < argc; i += std::max(spec.step, 1)) fn(k++, args[i]);
+}
+
 void CommandGetKeysCommand(CommandContext& ctx) {
   std::span<const std::string_view> cmd = ctx.args.subspan(2);
   const CommandSpec* spec = ctx.table->Lookup(cmd);
@@ -102,16 +117,7 @@ void CommandGetKeysCommand(CommandContext& ctx) {
   if (spec->first_key <= 0 && !(spec->flags & kCmdScript))
     return ctx.reply.Error(errors::kGetkeysNoKeys);
   std::vector<std::string_view> keys;
-  if (spec->flags & kCmdScript) {  // EVAL and FCALL: numkeys, then the keys (maybe none)
-    auto n = ParseInt64(cmd[2]);
-    if (n && *n > 0 && static_cast<size_t>(*n) <= cmd.size() - 3)
-      keys.assign(cmd.begin() + 3, cmd.begin() + 3 + *n);
-  } else {
-    const int argc = static_cast<int>(cmd.size());
-    const int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
-    for (int i = spec->first_key; i <= last && i < argc; i += std::max(spec->step, 1))
-      keys.push_back(cmd[i]);
-  }
+  ForEachKey(*spec, cmd, [&](size_t, std::string_view key) { keys.push_back(key); });
   ctx.reply.ArrayHeader(keys.size());
   for (auto k : keys) ctx.reply.Bulk(k);
 }

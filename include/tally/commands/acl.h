@@ -64,6 +64,11 @@ struct AclUser {
   const char* Apply(std::string_view rule, const CommandTable& table);
   // The rules that rebuild this user, as ACL LIST and the ACL file write them.
   std::string Describe() const;
+  // ACL GETUSER's "keys" ("~a %R~b", "~*"), "channels" ("&c", "&*") and "commands"
+  // ("-@all +get") fields; Describe is made of them.
+  std::string KeysText() const;
+  std::string ChannelsText() const;
+  std::string CommandsText() const;
   // ACL GETUSER's flags, in Redis's order: on/off, nopass, the payload flag.
   std::vector<const char*> Flags() const;
   bool PasswordMatches(std::string_view password) const;

@@ -24,6 +24,7 @@
 #include "tally/commands/slowlog.h"
 #include "tally/protocol/reply_writer.h"
 #include "tally/storage/types.h"
+#include "tally/util/function_ref.h"
 #include "tally/util/latency_histogram.h"
 #include "tally/util/notify_flags.h"
 
@@ -198,6 +199,12 @@ std::unique_ptr<CommandTable> BuildCommandTable();
 
 // Where SAVE and BGSAVE put backups: backup-dir, or <dir>/backups when it is empty.
 std::string BackupRoot(Config& config);
+
+// Calls fn(i, key) for each key `args` (a resolved command, its name first) names, in order
+// (i counts from 0): the spec's key positions, or EVAL/FCALL's numkeys keys. COMMAND GETKEYS
+// and the ACL check both walk keys through it.
+void ForEachKey(const CommandSpec& spec, std::span<const std::string_view> args,
+                FunctionRef<void(size_t, std::string_view)> fn);
 
 // The ACL check of a resolved command (after AUTH, before it runs): false, with -NOPERM replied
 // and an ACL LOG entry, if the session's user may not run it on these keys and channels.

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "acl_internal.h"
@@ -92,27 +93,19 @@ AclVerdict AclCheck(const AclUser& user, const CommandSpec& spec,
                     std::span<const std::string_view> args) {
   if (!user.CanRun(spec)) return {AclDenied::kCommand, spec.name};
   if (!user.all_keys) {
-    auto check = [&](std::string_view key, uint8_t access) {
-      return user.CanTouchKey(key, access);
-    };
-    if (spec.flags & kCmdScript) {  // EVAL/FCALL: numkeys keys after the script
-      auto n = args.size() > 2 ? ParseInt64(args[2]) : std::nullopt;
-      for (int64_t i = 0; n && i < *n && static_cast<size_t>(3 + i) < args.size(); ++i)
-        if (!check(args[3 + i], spec.acl_first_key))
-          return {AclDenied::kKey, std::string(args[3 + i])};
-    } else if (spec.first_key > 0) {
-      const int argc = static_cast<int>(args.size());
-      const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
-      for (int i = spec.first_key; i <= last && i < argc; i += std::max(spec.step, 1)) {
-        uint8_t access = i == spec.first_key ? spec.acl_first_key : spec.acl_other_keys;
-        if (spec.name == "set") {  // SET reads its key only with GET (setGetKeys)
-          access = kAclWrite;
-          for (size_t j = 3; j < args.size(); ++j)
-            if (EqualsIgnoreCase(args[j], "get")) access |= kAclRead;
-        }
-        if (!check(args[i], access)) return {AclDenied::kKey, std::string(args[i])};
-      }
-    }
+    // SET reads its key only with GET (setGetKeys); other commands' needs are the table's.
+    uint8_t set_access = kAclWrite;
+    if (spec.name == "set")
+      for (size_t j = 3; j < args.size(); ++j)
+        if (EqualsIgnoreCase(args[j], "get")) set_access |= kAclRead;
+    std::optional<std::string> denied;
+    ForEachKey(spec, args, [&](size_t i, std::string_view key) {
+      const uint8_t access = spec.name == "set" ? set_access
+                             : i == 0           ? spec.acl_first_key
+                                                : spec.acl_other_keys;
+      if (!denied && !user.CanTouchKey(key, access)) denied.emplace(key);
+    });
+    if (denied) return {AclDenied::kKey, std::move(*denied)};
   }
   if (!user.all_channels) {
     bool literal = false;

@@ -21,24 +21,6 @@ void AclSetUserCommand(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-std::string KeysText(const AclUser& u) {
-  if (u.all_keys) return "~*";
-  std::string out;
-  for (const auto& k : u.keys) {
-    if (!out.empty()) out += ' ';
-    out += k.access == kAclRead ? "%R~" : k.access == kAclWrite ? "%W~" : "~";
-    out += k.pattern;
-  }
-  return out;
-}
-
-std::string ChannelsText(const AclUser& u) {
-  if (u.all_channels) return "&*";
-  std::string out;
-  for (const auto& c : u.channels) out += (out.empty() ? "&" : " &") + c;
-  return out;
-}
-
 void AclGetUserCommand(CommandContext& ctx) {
   auto u = TheAcl(ctx).Find(ctx.args[2]);
   if (u == nullptr) return ctx.reply.Null();
@@ -52,13 +34,11 @@ void AclGetUserCommand(CommandContext& ctx) {
   r.ArrayHeader(u->passwords.size());
   for (const auto& p : u->passwords) r.Bulk(p);
   r.Bulk("commands");
-  std::string commands = u->plus_all ? "+@all" : "-@all";
-  if (!u->command_rules.empty()) commands += " " + u->command_rules;
-  r.Bulk(commands);
+  r.Bulk(u->CommandsText());
   r.Bulk("keys");
-  r.Bulk(KeysText(*u));
+  r.Bulk(u->KeysText());
   r.Bulk("channels");
-  r.Bulk(ChannelsText(*u));
+  r.Bulk(u->ChannelsText());
   r.Bulk("selectors");
   r.ArrayHeader(0);
 }

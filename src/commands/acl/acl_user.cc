@@ -202,24 +202,38 @@ const char* AclUser::Apply(std::string_view rule, const CommandTable& table) {
   return nullptr;
 }
 
+std::string AclUser::KeysText() const {
+  if (all_keys) return "~*";
+  std::string out;
+  for (const auto& k : keys) {
+    if (!out.empty()) out += ' ';
+    out += k.access == kAclRead ? "%R~" : k.access == kAclWrite ? "%W~" : "~";
+    out += k.pattern;
+  }
+  return out;
+}
+
+std::string AclUser::ChannelsText() const {
+  if (all_channels) return "&*";
+  std::string out;
+  for (const auto& c : channels) out += (out.empty() ? "&" : " &") + c;
+  return out;
+}
+
+std::string AclUser::CommandsText() const {
+  std::string out = plus_all ? "+@all" : "-@all";
+  if (!command_rules.empty()) out += " " + command_rules;
+  return out;
+}
+
 std::string AclUser::Describe() const {
   std::string out;
   for (const char* flag : Flags()) out += std::string(out.empty() ? "" : " ") + flag;
   for (const auto& p : passwords) out += " #" + p;
-  if (all_keys) out += " ~*";
-  for (const auto& k : keys) {
-    out += k.access == kAclRead ? " %R~" : k.access == kAclWrite ? " %W~" : " ~";
-    out += k.pattern;
-  }
-  if (all_channels) {
-    out += " &*";
-  } else {
-    out += " resetchannels";
-    for (const auto& c : channels) out += " &" + c;
-  }
-  out += plus_all ? " +@all" : " -@all";
-  if (!command_rules.empty()) out += " " + command_rules;
-  return out;
+  if (std::string k = KeysText(); !k.empty()) out += " " + k;
+  if (!all_channels) out += " resetchannels";
+  if (std::string c = ChannelsText(); !c.empty()) out += " " + c;
+  return out + " " + CommandsText();
 }
 
 std::vector<const char*> AclUser::Flags() const {
