@@ -1,11 +1,11 @@
 // Keyspace: the semantic layer that commands call (Redis 7 string and keyspace semantics).
 //
-// It keeps a sharded in-memory table, a write-back cache in front of RocksDB: each shard has its
-// own mutex; an entry holds a key's current value, its expiry and the LSN of its last record. A
-// miss reads the Store. Every change appends a post-image record to the CommitLog while the
-// shard lock is held (so records of one key are queued in LSN order) and marks the entry with
-// that LSN. Entries whose LSN is written to RocksDB are clean and may be evicted when the table
-// passes its memory budget; dirty entries stay.
+// It sits on a KeyTable (key_table.h), a sharded write-back cache in front of RocksDB: an entry
+// holds a key's current value, its expiry and the LSN of its last record. A miss reads the Store.
+// Every change appends a post-image record to the CommitLog while the key's shard is locked (so
+// records of one key are queued in LSN order) and marks the entry with that LSN. Entries whose
+// LSN is in RocksDB are clean and may be evicted when the table passes its memory budget; dirty
+// entries stay.
 //
 // Every operation returns, besides its result, the LSN its reply must wait for: the LSN of the
 // records it appended, or of the not-yet-durable entries it observed. Waiting for that LSN
@@ -31,6 +31,7 @@
 #include "tally/storage/counters.h"
 #include "tally/storage/events.h"
 #include "tally/storage/history.h"
+#include "tally/storage/key_table.h"
 #include "tally/storage/store.h"
 #include "tally/storage/types.h"
 #include "tally/util/function_ref.h"
@@ -216,10 +217,7 @@ class Keyspace {
   size_t table_bytes() const;
 
   // What a key holds, as seen inside an update (nullptr: missing or expired).
-  struct Value {
-    std::string data;
-    int64_t expire_at_ms = 0;
-  };
+  using Value = TableValue;
   // What an update does to one key.
   struct Mutation {
     enum class Op { kKeep, kPut, kDelete };
@@ -268,7 +266,7 @@ class Keyspace {
    private:
     friend class Keyspace;
     Keyspace* keyspace_;
-    std::vector<std::unique_lock<std::mutex>> locks_;
+    KeyTable::AllShards locks_;
     std::vector<Record> records_;
     std::vector<KeyEvent> events_;
     Lsn observed_ = 0;
@@ -291,31 +289,28 @@ class Keyspace {
   void Unwatch(const WatchToken& token);
 
  private:
-  struct Shard;
-  struct Entry;
-  size_t ShardOf(std::string_view key) const;
+  using Entry = KeyTable::Entry;
+  using Shard = KeyTable::Shard;
+  class UpdateRun;  // one Update() (keyspace_update.cc)
   // The key's entry, loaded from the store on a miss. A key that is nowhere is put in the table,
   // unless `absent` is given: then *absent describes it and is returned (nothing is cached).
   // With kBlind a miss is not read from the store: the entry returned is marked unknown.
   StatusOr<Entry*> Lookup(Shard& shard, DbIndex db, std::string_view key, int64_t now, Lsn* barrier,
                           std::vector<Record>* records, Entry* absent = nullptr,
-                          Access access = Access::kRead);
-  class ShardLocks;
+                          Access access = Access::kRead) EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   // Applies one put or delete to an entry; returns its record (blind if the entry's state was
   // unknown).
-  Record Write(Shard& shard, Entry& e, const KeyRef& k, Mutation& m);
+  Record Write(Shard& shard, Entry& e, const KeyRef& k, Mutation& m)
+      EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   // Appends the history sample of a change just written to `e`, if its key keeps history.
   void AddHistory(const KeyRef& k, const Entry& e, int64_t now, std::vector<Record>* records) const;
-  // Removes an entry of unknown state that an update left unwritten (it failed).
-  void DropUnknown(Shard& shard, DbIndex db, std::string_view key);
-  void EvictIfNeeded(Shard& shard);
+  // Evicts clean entries from a shard past its share of the memory budget.
+  void EvictIfNeeded(Shard& shard) EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   // RENAME, COPY and MOVE: copies keys[0]'s value and TTL to keys[1] (replacing an existing
   // value only if `overwrite`) and deletes keys[0] unless `keep_source`. Returns whether it did;
   // a missing source is kNoSuchKey if `missing_is_error`, else "did not".
   StatusOr<Written<bool>> Transfer(const KeyRef (&keys)[2], bool overwrite, bool keep_source,
                                    bool missing_is_error);
-  // Clears an entry's value and expiry: the key is now absent (its LSN says as of when).
-  void MarkAbsent(Shard& shard, Entry& e);
   // FLUSHDB and FLUSHALL: empties databases [first, end) and logs one `kind` record.
   StatusOr<Lsn> Flush(Record::Kind kind, DbIndex first, size_t end);
   // The AtomicScope of the calling thread on this keyspace, or nullptr.
@@ -326,7 +321,7 @@ class Keyspace {
   AlertRules alerts_;
   std::atomic<EventSink*> events_{nullptr};
   const KeyspaceOptions options_;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  KeyTable table_;
   // Per database: the LSN of the last FLUSHDB/FLUSHALL not yet written to RocksDB. Until it is,
   // a table miss in that database means "absent" (RocksDB still has the old keys).
   std::unique_ptr<std::atomic<Lsn>[]> flush_lsn_;

@@ -1,0 +1,141 @@
+// KeyTable: the keyspace's in-memory table, a write-back cache in front of RocksDB.
+//
+// 64 shards, each with its own mutex, each holding one hash map per database. An entry holds a
+// key's current value and expiry (or that the key is absent), the LSN of the key's last record,
+// and the table's bookkeeping. The table knows nothing of RocksDB or of Redis semantics: the
+// Keyspace above it decides what an entry says; the table finds, adds, changes and drops entries,
+// keeps each shard's byte count, and evicts clean entries (CLOCK) when a shard passes its share of
+// the memory budget.
+//
+// Every access to a shard's maps requires its mutex (checked by clang's thread-safety analysis).
+// Entries stay put in memory until erased or evicted, so an Entry* stays valid while its shard is
+// held. Shards are always locked in index order (ShardSet, AllShards), so operations on several
+// keys never deadlock.
+#pragma once
+
+#include <absl/container/node_hash_map.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tally/storage/types.h"
+#include "tally/util/inline_buffer.h"
+#include "tally/util/thread_annotations.h"
+
+namespace tally {
+
+// What a key holds: its value and absolute expiry in ms (0: none).
+struct TableValue {
+  std::string data;
+  int64_t expire_at_ms = 0;
+};
+
+class KeyTable {
+ public:
+  static constexpr size_t kShards = 64;
+  static constexpr size_t kInlineKeys = 4;  // ShardSet holds this many shards without allocating
+
+  struct Entry : TableValue {
+    Lsn lsn = 0;  // the last record for this key; 0 if loaded from the store
+    bool present = false;
+    bool known = true;  // false: not looked up (a blind write's miss), present says nothing
+    bool referenced = true;
+    uint32_t pins = 0;  // WATCHes: a pinned entry is never evicted
+  };
+
+  class Shard {
+   public:
+    Mutex mu;
+
+    // The entry of `key` in `db` (marked referenced), or nullptr.
+    Entry* Find(DbIndex db, std::string_view key) EXCLUSIVE_LOCKS_REQUIRED(mu);
+    // Adds an entry for `key`, which must not have one; returns it.
+    Entry* Add(DbIndex db, std::string_view key, Entry e) EXCLUSIVE_LOCKS_REQUIRED(mu);
+    // Drops `key`'s entry, if it has one.
+    void Erase(DbIndex db, std::string_view key) EXCLUSIVE_LOCKS_REQUIRED(mu);
+    // Gives `e` (an entry of this shard) a value: the key is present.
+    void Put(Entry& e, std::string data, int64_t expire_at_ms) EXCLUSIVE_LOCKS_REQUIRED(mu);
+    // Clears `e`'s value and expiry: the key is absent (its LSN says as of when).
+    void MarkAbsent(Entry& e) EXCLUSIVE_LOCKS_REQUIRED(mu);
+    // Drops every entry of `db`.
+    void Clear(DbIndex db) EXCLUSIVE_LOCKS_REQUIRED(mu);
+    // While the shard holds more than `budget` bytes, evicts entries that are clean (LSN at most
+    // `clean`), unpinned and not referenced since the CLOCK hand last passed them, down to 90 %
+    // of the budget; looks at no more than 4,096 entries per call.
+    void EvictIfNeeded(size_t budget, Lsn clean) EXCLUSIVE_LOCKS_REQUIRED(mu);
+    size_t bytes() const EXCLUSIVE_LOCKS_REQUIRED(mu) { return bytes_; }
+
+   private:
+    friend class KeyTable;
+    // Transparent hash and equality: lookups by string_view build no std::string.
+    struct Hash {
+      using is_transparent = void;
+      size_t operator()(std::string_view s) const;
+    };
+    struct Eq {
+      using is_transparent = void;
+      bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+    };
+    // absl's node map: Swiss-table lookups, with entries that stay put.
+    using Map = absl::node_hash_map<std::string, Entry, Hash, Eq>;
+
+    std::vector<Map> dbs_ GUARDED_BY(mu);
+    size_t bytes_ GUARDED_BY(mu) = 0;
+    // The CLOCK hand: a database and the key it stopped at (an iterator would not survive a
+    // rehash).
+    size_t hand_db_ GUARDED_BY(mu) = 0;
+    std::string hand_key_ GUARDED_BY(mu);
+  };
+
+  KeyTable();
+  KeyTable(const KeyTable&) = delete;
+  KeyTable& operator=(const KeyTable&) = delete;
+
+  static size_t ShardOf(std::string_view key);
+  Shard& shard(size_t index) { return *shards_[index]; }
+  Shard& shard_of(std::string_view key) { return *shards_[ShardOf(key)]; }
+
+  // Locks the shards of a few keys, each once, in index order, for the object's lifetime;
+  // with `lock` false it only lists them (the caller holds every shard already: AllShards).
+  class ShardSet {
+   public:
+    ShardSet(KeyTable* table, std::span<const size_t> shard_ids, bool lock);
+    ~ShardSet();
+    ShardSet(const ShardSet&) = delete;
+    ShardSet& operator=(const ShardSet&) = delete;
+    std::span<const size_t> shards() const { return order_; }
+
+   private:
+    KeyTable* const table_;
+    InlineBuffer<size_t, kInlineKeys> order_buf_;
+    std::span<size_t> order_;
+    const bool locked_;
+  };
+
+  // Locks every shard, in index order, until Release() or destruction.
+  class AllShards {
+   public:
+    explicit AllShards(KeyTable* table);
+    ~AllShards() { Release(); }
+    AllShards(const AllShards&) = delete;
+    AllShards& operator=(const AllShards&) = delete;
+    void Release();
+
+   private:
+    KeyTable* const table_;
+    bool held_ = true;
+  };
+
+  // The bytes held by all shards; with `locked` the caller holds every shard already.
+  size_t bytes(bool locked);
+
+ private:
+  std::array<std::unique_ptr<Shard>, kShards> shards_;
+};
+
+}  // namespace tally

@@ -1,0 +1,151 @@
+#include "tally/storage/key_table.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace tally {
+namespace {
+constexpr size_t kEntryOverhead = 80;  // node, hash slot, Entry fields: an estimate
+constexpr size_t kEvictScanLimit = 4096;
+}  // namespace
+
+// The hash is re-mixed: ShardOf() takes the same std::hash modulo 64, so within a shard its low
+// bits are all alike, and the Swiss table's 7-bit tags come from the low bits (without the mix
+// nearly every probe matched a tag and compared keys).
+size_t KeyTable::Shard::Hash::operator()(std::string_view s) const {
+  uint64_t h = std::hash<std::string_view>{}(s);
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
+}
+
+KeyTable::Entry* KeyTable::Shard::Find(DbIndex db, std::string_view key) {
+  auto& map = dbs_[db];
+  auto it = map.find(key);
+  if (it == map.end()) return nullptr;
+  it->second.referenced = true;
+  return &it->second;
+}
+
+KeyTable::Entry* KeyTable::Shard::Add(DbIndex db, std::string_view key, Entry e) {
+  bytes_ += key.size() + e.data.size() + kEntryOverhead;
+  return &dbs_[db].emplace(std::string(key), std::move(e)).first->second;
+}
+
+void KeyTable::Shard::Erase(DbIndex db, std::string_view key) {
+  auto& map = dbs_[db];
+  auto it = map.find(key);
+  if (it == map.end()) return;
+  bytes_ -= it->first.size() + it->second.data.size() + kEntryOverhead;
+  map.erase(it);
+}
+
+void KeyTable::Shard::Put(Entry& e, std::string data, int64_t expire_at_ms) {
+  bytes_ += data.size();
+  bytes_ -= e.data.size();
+  e.data = std::move(data);
+  e.expire_at_ms = expire_at_ms;
+  e.present = true;
+}
+
+void KeyTable::Shard::MarkAbsent(Entry& e) {
+  bytes_ -= e.data.size();
+  e.data.clear();
+  e.data.shrink_to_fit();
+  e.expire_at_ms = 0;
+  e.present = false;
+}
+
+void KeyTable::Shard::Clear(DbIndex db) {
+  for (auto& [k, e] : dbs_[db]) bytes_ -= k.size() + e.data.size() + kEntryOverhead;
+  dbs_[db].clear();
+}
+
+void KeyTable::Shard::EvictIfNeeded(size_t budget, Lsn clean) {
+  if (bytes_ <= budget) return;
+  // CLOCK over each database's entries in table order: clear the referenced bit, evict clean
+  // unreferenced entries.
+  const size_t target = budget * 9 / 10;
+  size_t scanned = 0;
+  while (bytes_ > target && scanned < kEvictScanLimit) {
+    auto& map = dbs_[hand_db_];
+    auto it = hand_key_.empty() ? map.end() : map.find(hand_key_);
+    if (it == map.end()) it = map.begin();  // new database, or the hand's key is gone
+    while (it != map.end() && bytes_ > target && scanned < kEvictScanLimit) {
+      ++scanned;
+      Entry& e = it->second;
+      if (e.lsn > clean || e.pins > 0) {  // dirty, or WATCHed
+        ++it;
+      } else if (e.referenced) {
+        e.referenced = false;
+        ++it;
+      } else {
+        bytes_ -= it->first.size() + e.data.size() + kEntryOverhead;
+        map.erase(it++);  // erasing leaves other iterators valid
+      }
+    }
+    if (it == map.end()) {
+      hand_db_ = (hand_db_ + 1) % dbs_.size();
+      hand_key_.clear();
+      ++scanned;
+    } else {
+      hand_key_ = it->first;
+    }
+  }
+}
+
+KeyTable::KeyTable() {
+  for (auto& s : shards_) {
+    s = std::make_unique<Shard>();
+    MutexLock l(&s->mu);
+    s->dbs_.resize(kDbSlots);  // user databases and the system ones (types.h)
+  }
+}
+
+size_t KeyTable::ShardOf(std::string_view key) {
+  return std::hash<std::string_view>{}(key) % kShards;
+}
+
+// The analysis cannot follow a set of locks chosen at run time; callers say which shards they
+// hold with Mutex::AssertHeld().
+KeyTable::ShardSet::ShardSet(KeyTable* table, std::span<const size_t> shard_ids,
+                             bool lock) NO_THREAD_SAFETY_ANALYSIS : table_(table),
+                                                                    order_buf_(shard_ids.size()),
+                                                                    locked_(lock) {
+  std::copy(shard_ids.begin(), shard_ids.end(), order_buf_.begin());
+  std::sort(order_buf_.begin(), order_buf_.end());
+  order_ = std::span<size_t>(order_buf_.begin(), std::unique(order_buf_.begin(), order_buf_.end()));
+  for (size_t i = 0; locked_ && i < order_.size(); ++i) table_->shard(order_[i]).mu.Lock();
+}
+
+KeyTable::ShardSet::~ShardSet() NO_THREAD_SAFETY_ANALYSIS {
+  for (size_t i = order_.size(); locked_ && i > 0; --i) table_->shard(order_[i - 1]).mu.Unlock();
+}
+
+KeyTable::AllShards::AllShards(KeyTable* table) NO_THREAD_SAFETY_ANALYSIS : table_(table) {
+  for (auto& s : table_->shards_) s->mu.Lock();
+}
+
+void KeyTable::AllShards::Release() NO_THREAD_SAFETY_ANALYSIS {
+  if (!held_) return;
+  held_ = false;
+  for (size_t i = kShards; i > 0; --i) table_->shards_[i - 1]->mu.Unlock();
+}
+
+size_t KeyTable::bytes(bool locked) {
+  size_t total = 0;
+  for (auto& s : shards_) {
+    if (locked) {
+      s->mu.AssertHeld();  // the caller's AllShards
+      total += s->bytes();
+    } else {
+      MutexLock l(&s->mu);
+      total += s->bytes();
+    }
+  }
+  return total;
+}
+
+}  // namespace tally
