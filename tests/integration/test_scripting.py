@@ -129,6 +129,81 @@ SEQUENCES = {
         ["EVAL", "redis.setresp(3) return {true, false}", "0"],
         ["EVAL", "redis.setresp(3) return redis.call('config','get','databases')", "0"],
     ],
+    # The cmsgpack library (lua_cmsgpack.cc): every encoding choice, decoding, errors, limits.
+    "cmsgpack": [
+        ["EVAL", "return cmsgpack.pack(1.5, 0.1, 3, -1, -33, 300, 70000, 5000000000, -5000000000,"
+         " true, false, nil)", "0"],
+        ["EVAL", "return cmsgpack.pack(1/0, -1/0, 0/0, 2^53, 2^63, -2^63, 2^64, 1e300, -0.0)", "0"],
+        ["EVAL", "return cmsgpack.pack(-128, -129, -32768, -32769, 2^31, -2^31, -2^31-1, 255, 256,"
+         " 65535, 65536, 2^32-1, 2^32, 127, 128, -32)", "0"],
+        ["EVAL", "return cmsgpack.pack(string.rep('a',31), string.rep('b',32), string.rep('c',255),"
+         " string.rep('d',256), string.rep('e',65535), string.rep('f',65536), '')", "0"],
+        ["EVAL", "return cmsgpack.pack({1,2,3},{a=1},{},{[1]=1,[3]=3},{1,nil,3},{['1']=1},"
+         "{[1.5]=1},{[0]=1},{[2^31]=1},{[1]=1,[2^31]=1})", "0"],
+        ["EVAL", "local t={} for i=1,16 do t[i]=i end local m={} for i=1,16 do m['k'..i]=i end"
+         " local big={} for i=1,70000 do big[i]=i%7 end"
+         " return cmsgpack.pack(t, m, big)", "0"],
+        ["EVAL", "local t={} t[1]=t return cmsgpack.pack(t, function() end,"
+         " coroutine.create(function() end))", "0"],
+        ["EVAL", "return cmsgpack.pack(setmetatable({}, {__index=function(t,k) return k end}),"
+         " setmetatable({1,2}, {__index=function(t,k) return k*10 end}))", "0"],
+        ["EVAL", "return cmsgpack.pack({a={b={c={1,2,{d='e'}}}}, x={true,false}})", "0"],
+        ["EVAL", "return cmsgpack.pack()", "0"], ["EVAL", "return cmsgpack.pack(nil, nil)", "0"],
+        ["EVAL", "local t={} for i=1,5000 do t[i]=i end return cmsgpack.pack(unpack(t))", "0"],
+        ["EVAL", "local t={} for i=1,3900 do t[i]=i end return #cmsgpack.pack(unpack(t))", "0"],
+        ["EVAL", "return {cmsgpack.unpack(cmsgpack.pack(1,'x',{1,2},{a='b'},1.5,-7,2^40))}", "0"],
+        ["EVAL", "return cmsgpack.unpack(cmsgpack.pack({a={b={1,2,3}}})).a.b", "0"],
+        ["EVAL", "local a,b,c,d,e = cmsgpack.unpack(string.char(0xd1,0xff,0x00, 0xd2,0xff,0xff,"
+         "0xff,0x00, 0xd0,0x80, 0xcf,0xff,0xff,0xff,0xff,0xff,0xff,0xff,0xff, 0xd3,0xff,0xff,0xff,"
+         "0xff,0xff,0xff,0xff,0xfe)) return {tostring(a),tostring(b),tostring(c),tostring(d),"
+         "tostring(e)}", "0"],
+        ["EVAL", "return {cmsgpack.unpack(string.char(0xcc,0xff,0xcd,0xff,0xfe,0xce,0xff,0xff,0xff,"
+         "0xff,0xca,0x3f,0xc0,0,0,0xcb,0x3f,0xb9,0x99,0x99,0x99,0x99,0x99,0x9a,0xd9,2,65,66,0xda,0,1,"
+         "67,0xdb,0,0,0,1,68,0xdc,0,1,5,0xdd,0,0,0,1,6,0xde,0,1,1,2,0xdf,0,0,0,1,3,4,0xff,0xe0,0xc3,"
+         "0xc2,0xc0))}", "0"],
+        ["EVAL", "return cmsgpack.unpack(string.char(0xc4,1,65))", "0"],
+        ["EVAL", "return cmsgpack.unpack(string.char(0xc1))", "0"],
+        ["EVAL", "return cmsgpack.unpack(string.char(0xa5,65))", "0"],
+        ["EVAL", "return cmsgpack.unpack(string.char(0x81,0xc0,0x01))", "0"],
+        ["EVAL", "return cmsgpack.unpack(string.char(0x92,0xc0,0x01))", "0"],
+        ["EVAL", "return cmsgpack.unpack(string.char(0xc7,1,1,65))", "0"],
+        ["EVAL", "return {cmsgpack.unpack(string.char(0xdd,0xff,0xff,0xff,0xff))}", "0"],
+        ["EVAL", "return {cmsgpack.unpack(string.char(0x93,1,2))}", "0"],
+        ["EVAL", "return {cmsgpack.unpack(string.char(0xcd,1))}", "0"],
+        ["EVAL", "return {cmsgpack.unpack('')}", "0"], ["EVAL", "return cmsgpack.unpack()", "0"],
+        ["EVAL", "return {cmsgpack.unpack(12)}", "0"], ["EVAL", "return cmsgpack.unpack({})", "0"],
+        ["EVAL", "return #{cmsgpack.unpack(string.rep(string.char(1),7000))}", "0"],
+        ["EVAL", "return #{cmsgpack.unpack(string.rep(string.char(1),10000))}", "0"],
+        ["EVAL", "return cmsgpack.unpack(string.rep(string.char(0x81,1),100000))", "0"],
+        ["EVAL", "return cmsgpack.unpack(string.rep(string.char(0x81),100000))", "0"],
+        # Decodes 3000 deep; the reply is 500 deep (tallyd's replies stop at 1,000 levels).
+        ["EVAL", "local v = cmsgpack.unpack(string.rep(string.char(0x91),3000) .. string.char(1))"
+         " for i=1,2500 do v = v[1] end return v", "0"],
+        ["EVAL", "return cmsgpack.unpack(string.rep(string.char(0x91),9000) .. string.char(1))",
+         "0"],
+        ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1,2,3))}", "0"],
+        ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1,2,3), 2)}", "0"],
+        ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1,2,3), 1.7)}", "0"],
+        ["EVAL", "return {cmsgpack.unpack_one('abc', 3)}", "0"],
+        ["EVAL", "return cmsgpack.unpack_one('abc', -1)", "0"],
+        ["EVAL", "return cmsgpack.unpack_one('abc', 5)", "0"],
+        ["EVAL", "return cmsgpack.unpack_one(cmsgpack.pack(1,2,3), 'x')", "0"],
+        ["EVAL", "return cmsgpack.unpack_one()", "0"],
+        ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1,2,3), 2)}", "0"],
+        ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1,2,3), 2, 1)}", "0"],
+        ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1,2,3), 0)}", "0"],
+        ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1,2,3), 0, 1)}", "0"],
+        ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1,2,3), -1)}", "0"],
+        ["EVAL", "return cmsgpack.unpack_limit(cmsgpack.pack(1,2,3))", "0"],
+        ["EVAL", "cmsgpack.foo = 1", "0"],
+        ["EVAL", "math.randomseed(1) return {tostring(math.random()), tostring(math.random()),"
+         " math.random(10), math.random(-5, 5)}", "0"],
+        ["EVAL", "return {cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT,"
+         " cmsgpack._DESCRIPTION}", "0"],
+        ["EVAL", "local s = cmsgpack.pack({n=1, list={'a','b'}, f=2.5}) redis.call('set', KEYS[1], s)"
+         " return cmsgpack.unpack(redis.call('get', KEYS[1])).list", "1", "packed"],
+        ["GET", "packed"],
+    ],
 }
 
 
@@ -150,6 +225,35 @@ def test_differential():
                     a, b = reply_bytes(r.port, commands[:i]), reply_bytes(t.port, commands[:i])
                     assert a == b, (name, commands[i - 1], a[-300:], b[-300:])
             assert want == got, name
+
+
+def test_cmsgpack_fuzz_matches_redis():
+    """Random bytes into cmsgpack.unpack (and what it decodes packed again), and random values
+    packed: the same reply bytes from both servers, and tallyd stays up."""
+    rng = random.Random(7)
+    # Type bytes weighted toward containers and lengths, so inputs nest and run short.
+    alphabet = [0x91, 0x92, 0x81, 0x82, 0xdc, 0xde, 0xa3, 0xd9, 0xcb, 0xca, 0xcf, 0xd3, 0xc0,
+                0xc3, 0x00, 0x01, 0x7f, 0xff, 0xe0, 0xc1, 0xc4, 0xdd, 0xdf]
+    unpack = ("local r = {pcall(cmsgpack.unpack, ARGV[1])} if r[1] then"
+              " r[1] = cmsgpack.pack(unpack(r, 2)) end return r")
+    pack = ("local function v(d) local k = math.random(1, d > 3 and 4 or 7)"
+            " if k == 1 then return math.random(-2^40, 2^40) elseif k == 2 then"
+            " return math.random() * 10^math.random(-5, 40) elseif k == 3 then"
+            " return string.rep('x', math.random(0, 300)) elseif k == 4 then return k % 2 == 0"
+            " elseif k == 5 then local t = {} for i = 1, math.random(0, 20) do t[i] = v(d+1) end"
+            " return t elseif k == 6 then local t = {} for i = 1, math.random(0, 5) do"
+            " t['k' .. i] = v(d+1) end return t else local t = {} t[math.random(1,3)] = v(d+1)"
+            " t[5] = 1 return t end end math.randomseed(tonumber(ARGV[1]))"
+            " return cmsgpack.pack(v(0), v(0))")
+    commands = []
+    for i in range(300):
+        data = bytes(rng.choice(alphabet) if rng.random() < 0.7 else rng.randrange(256)
+                     for _ in range(rng.randrange(1, 40)))
+        commands.append(["EVAL", unpack, "0", data])
+        commands.append(["EVAL", pack, "0", str(i)])
+    with Tallyd() as t, RedisServer() as r:
+        assert reply_bytes(r.port, commands) == reply_bytes(t.port, commands)
+        assert redis.Redis(port=t.port).ping()
 
 
 def busy_scenario(port, script, settle=0.6):
@@ -366,7 +470,8 @@ def test_rate_limiter_flexible():
 
 
 if __name__ == "__main__":
-    run_tests([test_differential, test_busy_and_script_kill_match_redis,
+    run_tests([test_differential, test_cmsgpack_fuzz_matches_redis,
+               test_busy_and_script_kill_match_redis,
                test_unkillable_script_and_shutdown_nosave, test_atomic_against_other_io_threads,
                test_script_writes_are_one_group_across_sigkill, test_bad_scripts_do_no_harm,
                test_redis_py_lock, test_python_limits, test_rate_limiter_flexible])

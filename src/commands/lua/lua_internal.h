@@ -50,6 +50,8 @@ struct Allocator {
 // globals read-only, library tables read-only, reads of unknown globals fail with Redis's text.
 // Scripts run with the environment kept at registry key kEnvKey. Returns nullptr on failure.
 lua_State* NewState(Allocator* alloc);
+// Opens the `cmsgpack` library (lua_cmsgpack.cc) and leaves its table on the stack.
+int OpenCmsgpack(lua_State* L);
 inline constexpr const char* kEnvKey = "tally_env";
 inline constexpr const char* kRunKey = "tally_run";
 inline constexpr const char* kScriptsKey = "tally_scripts";      // sha -> compiled function

@@ -74,7 +74,7 @@ G.load = function(reader, name)
   end
   return safe_loadstring(concat(parts), name)
 end
-for _, name in ipairs({'string', 'math', 'table', 'cjson', 'bit', 'redis', 'coroutine'}) do
+for _, name in ipairs({'string', 'math', 'table', 'cjson', 'bit', 'cmsgpack', 'redis', 'coroutine'}) do
   G[name] = readonly(G[name])
 end
 local function nonexistent(_, k)
@@ -141,7 +141,9 @@ int RedisPcall(lua_State* L) {
 uint64_t rand_state = 0x1234ABCD330E;
 double NextRandom() {
   rand_state = (rand_state * 0x5DEECE66DULL + 0xB) & ((1ULL << 48) - 1);
-  return static_cast<double>(rand_state >> 17) / static_cast<double>(1ULL << 31);
+  // Redis's lrand48() % INT32_MAX over INT32_MAX (the % keeps 1 out).
+  constexpr uint64_t kMax = 2147483647;
+  return static_cast<double>((rand_state >> 17) % kMax) / static_cast<double>(kMax);
 }
 
 int MathRandom(lua_State* L) {
@@ -242,6 +244,7 @@ lua_State* NewState(Allocator* alloc) {
   OpenLib(L, LUA_DBLIBNAME, luaopen_debug);
   OpenLib(L, "cjson", luaopen_cjson);
   OpenLib(L, "bit", luaopen_bit);
+  OpenLib(L, "cmsgpack", OpenCmsgpack);
   lua_pushcfunction(L, RedisPcall);
   lua_setglobal(L, "pcall");
   lua_getglobal(L, "math");
