@@ -129,6 +129,49 @@ SEQUENCES = {
         ["EVAL", "redis.setresp(3) return {true, false}", "0"],
         ["EVAL", "redis.setresp(3) return redis.call('config','get','databases')", "0"],
     ],
+    # The struct library (lua_struct.cc): formats, alignment, byte orders, limits, errors.
+    "struct": [
+        ["EVAL", "return struct.pack('>i2<i2bBhHlLi', 1, 2, -1, 255, -2, 65535, -3, 4, 5)", "0"],
+        ["EVAL", "return struct.pack('!4 b i4 b d', 1, 2, 3, 1.5)", "0"],
+        ["EVAL", "return struct.pack('! b d', 1, 1.5)", "0"],
+        ["EVAL", "return struct.pack('!2 b h b i8 >d', 1, 2, 3, 4, 1.5)", "0"],
+        ["EVAL", "return struct.pack('c3 c0 s x f T', 'abcdef', 'xy', 'zz', 1.5, 7)", "0"],
+        ["EVAL", "return struct.pack('=I3', 1)", "0"], ["EVAL", "return struct.pack('i33', 1)", "0"],
+        ["EVAL", "return struct.pack('i3 >I3 <I16 >i16', 1, 2, -1, -2)", "0"],
+        ["EVAL", "return struct.pack('!3 i', 1)", "0"], ["EVAL", "return struct.pack('y', 1)", "0"],
+        ["EVAL", "return struct.pack('c5', 'ab')", "0"], ["EVAL", "return struct.pack('i')", "0"],
+        ["EVAL", "return struct.pack('i', 'x')", "0"], ["EVAL", "return struct.pack('s', {})", "0"],
+        ["EVAL", "return struct.pack('i99999999999', 1)", "0"],
+        ["EVAL", "return struct.pack('i8 I8 i L l', 2^63, 2^64, 2^40, -1, -2^63)", "0"],
+        ["EVAL", "return struct.pack('i8 I8 l L b', 1/0, -1/0, 0/0, 2^70, 300.7)", "0"],
+        ["EVAL", "return struct.pack('>f <f d', 0.1, -2.5, 0/0)", "0"],
+        ["EVAL", "return struct.pack('s c0 c2', 'a\\0b', '', 'xyz')", "0"],
+        ["EVAL", "return {struct.unpack('>i2 <i2 b B s c2', struct.pack('>i2 <i2 b B s c2', -5, 300,"
+         " -7, 200, 'hi', 'zz'))}", "0"],
+        ["EVAL", "return {struct.unpack('b c0', string.char(3) .. 'abcd')}", "0"],
+        ["EVAL", "return {struct.unpack('c0', 'abcd')}", "0"],
+        ["EVAL", "return {struct.unpack('s c0', 'ab\\0cd')}", "0"],
+        ["EVAL", "return {struct.unpack('i4', 'ab')}", "0"],
+        ["EVAL", "return {struct.unpack('s', 'ab')}", "0"],
+        ["EVAL", "return {struct.unpack('b', 'abc', 2)}", "0"],
+        ["EVAL", "return {struct.unpack('b', 'abc', 5)}", "0"],
+        ["EVAL", "return {struct.unpack('b', 'abc', 0)}", "0"],
+        ["EVAL", "return {struct.unpack('b', 'abc', -1)}", "0"],
+        ["EVAL", "return {struct.unpack('y', 'abc')}", "0"],
+        ["EVAL", "return {struct.unpack('x b !4 i', 'abcdefgh')}", "0"],
+        ["EVAL", "return {struct.size('i4 b d'), struct.size('!i4 b d'), struct.size('c10'),"
+         " struct.size('y b'), struct.size('>!2 b h')}", "0"],
+        ["EVAL", "return struct.size('s')", "0"], ["EVAL", "return struct.size('c0')", "0"],
+        ["EVAL", "return struct.size('=')", "0"], ["EVAL", "return struct.size('!5')", "0"],
+        ["EVAL", "local a, b = struct.unpack('f d', struct.pack('f d', 0.1, 0.1))"
+         " return {tostring(a), tostring(b)}", "0"],
+        ["EVAL", "return {struct.unpack('I16', string.rep(string.char(255), 16))}", "0"],
+        ["EVAL", "return {struct.unpack('i16', string.rep(string.char(255), 16))}", "0"],
+        ["EVAL", "return {struct.unpack('i9 >I9 >i3 <i3', string.rep(string.char(1), 9) .."
+         " string.rep(string.char(200), 15))}", "0"],
+        ["EVAL", "return {struct.unpack('>d <d', struct.pack('>d <d', 1e300, -0.5))}", "0"],
+        ["EVAL", "struct.foo = 1", "0"],
+    ],
     # The cmsgpack library (lua_cmsgpack.cc): every encoding choice, decoding, errors, limits.
     "cmsgpack": [
         ["EVAL", "return cmsgpack.pack(1.5, 0.1, 3, -1, -33, 300, 70000, 5000000000, -5000000000,"
@@ -227,9 +270,10 @@ def test_differential():
             assert want == got, name
 
 
-def test_cmsgpack_fuzz_matches_redis():
-    """Random bytes into cmsgpack.unpack (and what it decodes packed again), and random values
-    packed: the same reply bytes from both servers, and tallyd stays up."""
+def test_lua_libraries_fuzz_match_redis():
+    """Random bytes into cmsgpack.unpack (and what it decodes packed again), random values
+    packed, random struct formats packed and unpacked: the same reply bytes from both servers,
+    and tallyd stays up."""
     rng = random.Random(7)
     # Type bytes weighted toward containers and lengths, so inputs nest and run short.
     alphabet = [0x91, 0x92, 0x81, 0x82, 0xdc, 0xde, 0xa3, 0xd9, 0xcb, 0xca, 0xcf, 0xd3, 0xc0,
@@ -251,6 +295,21 @@ def test_cmsgpack_fuzz_matches_redis():
                      for _ in range(rng.randrange(1, 40)))
         commands.append(["EVAL", unpack, "0", data])
         commands.append(["EVAL", pack, "0", str(i)])
+    # struct: a random format, packed from random numbers and strings, then unpacked again (and
+    # unpacked from random bytes).
+    struct_script = ("local f = ARGV[1] local args = {} for i = 2, #ARGV do"
+                     " args[#args + 1] = tonumber(ARGV[i]) or ARGV[i] end"
+                     " local ok, s = pcall(struct.pack, f, unpack(args))"
+                     " if not ok then return {0, s, {pcall(struct.unpack, f, ARGV[2] or '')}} end"
+                     " return {1, s, {pcall(struct.unpack, f, s)}, {pcall(struct.size, f)}}")
+    options = list("bBhHlLTiIfdxcs<>! ") + ["i3", "I5", "i16", "c2", "c0", "!2", "!4", "i0", "y",
+                                            "=", "I33"]
+    values = ["1", "-1", "255", "-129", "65536", "1e20", "-1e19", "0.1", "nan", "inf", "abc",
+              "", "x\0y", "9007199254740993", "3"]
+    for i in range(300):
+        fmt = "".join(rng.choice(options) for _ in range(rng.randrange(1, 7)))
+        commands.append(["EVAL", struct_script, "0", fmt]
+                        + [rng.choice(values) for _ in range(rng.randrange(0, 7))])
     with Tallyd() as t, RedisServer() as r:
         assert reply_bytes(r.port, commands) == reply_bytes(t.port, commands)
         assert redis.Redis(port=t.port).ping()
@@ -470,7 +529,7 @@ def test_rate_limiter_flexible():
 
 
 if __name__ == "__main__":
-    run_tests([test_differential, test_cmsgpack_fuzz_matches_redis,
+    run_tests([test_differential, test_lua_libraries_fuzz_match_redis,
                test_busy_and_script_kill_match_redis,
                test_unkillable_script_and_shutdown_nosave, test_atomic_against_other_io_threads,
                test_script_writes_are_one_group_across_sigkill, test_bad_scripts_do_no_harm,

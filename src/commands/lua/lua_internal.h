@@ -52,6 +52,8 @@ struct Allocator {
 lua_State* NewState(Allocator* alloc);
 // Opens the `cmsgpack` library (lua_cmsgpack.cc) and leaves its table on the stack.
 int OpenCmsgpack(lua_State* L);
+// Opens the `struct` library (lua_struct.cc) and leaves its table on the stack.
+int OpenStruct(lua_State* L);
 inline constexpr const char* kEnvKey = "tally_env";
 inline constexpr const char* kRunKey = "tally_run";
 inline constexpr const char* kScriptsKey = "tally_scripts";      // sha -> compiled function

@@ -74,7 +74,7 @@ G.load = function(reader, name)
   end
   return safe_loadstring(concat(parts), name)
 end
-for _, name in ipairs({'string', 'math', 'table', 'cjson', 'bit', 'cmsgpack', 'redis', 'coroutine'}) do
+for _, name in ipairs({'string', 'math', 'table', 'cjson', 'bit', 'cmsgpack', 'struct', 'redis', 'coroutine'}) do
   G[name] = readonly(G[name])
 end
 local function nonexistent(_, k)
@@ -245,6 +245,7 @@ lua_State* NewState(Allocator* alloc) {
   OpenLib(L, "cjson", luaopen_cjson);
   OpenLib(L, "bit", luaopen_bit);
   OpenLib(L, "cmsgpack", OpenCmsgpack);
+  OpenLib(L, "struct", OpenStruct);
   lua_pushcfunction(L, RedisPcall);
   lua_setglobal(L, "pcall");
   lua_getglobal(L, "math");
