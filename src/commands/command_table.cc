@@ -7,12 +7,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "tally/commands/acl.h"
 #include "tally/commands/scripting.h"
 #include "tally/protocol/errors.h"
 #include "tally/util/clock.h"
 #include "tally/util/config.h"
+#include "tally/util/notify_flags.h"
 #include "tally/util/strings.h"
 
 namespace tally {
@@ -303,7 +305,11 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
   }
   const size_t before = ctx.reply.buffer()->size();
   const auto start = std::chrono::steady_clock::now();
+  // `new` events need to know which keys a write creates (notify.cc).
+  std::optional<Keyspace::CreatedKeys> created;
+  if ((spec->flags & kCmdWrite) && Notifying(ctx, kNotifyNew)) created.emplace();
   spec->handler(ctx);
+  created.reset();
   const int64_t usec = std::chrono::duration_cast<std::chrono::microseconds>(
                            std::chrono::steady_clock::now() - start)
                            .count();

@@ -118,6 +118,7 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   }
   ctx.WaitFor(r->lsn);
   if (r->value && ctx.args[1] != ctx.args[2]) {
+    NotifyNew(ctx, ctx.args[2], ctx.db());
     Notify(ctx, kNotifyGeneric, "rename_from", ctx.args[1]);
     Notify(ctx, kNotifyGeneric, "rename_to", ctx.args[2]);
   }
@@ -148,7 +149,12 @@ void CopyCommand(CommandContext& ctx) {
   auto r = ctx.keyspace().Copy(ctx.db(), ctx.args[1], to_db, ctx.args[2], replace);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
-  if (r->value) Notify(ctx, kNotifyGeneric, "copy_to", ctx.args[2], to_db);
+  if (r->value) {
+    NotifyNew(ctx, ctx.args[2], to_db);
+    Notify(ctx, kNotifyGeneric, "copy_to", ctx.args[2], to_db);
+  } else {
+    NotifyKeyMissIfAbsent(ctx, ctx.args[1]);  // Redis looks the source up first
+  }
   ctx.reply.Integer(r->value ? 1 : 0);
 }
 
@@ -160,6 +166,7 @@ void MoveCommand(CommandContext& ctx) {
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
   if (r->value) {
+    NotifyNew(ctx, ctx.args[1], *to_db);
     Notify(ctx, kNotifyGeneric, "move_from", ctx.args[1]);
     Notify(ctx, kNotifyGeneric, "move_to", ctx.args[1], *to_db);
   }

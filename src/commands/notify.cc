@@ -21,8 +21,23 @@ void Notify(CommandContext& ctx, uint32_t type, const char* event, std::string_v
   Notify(ctx, type, event, key, ctx.db());
 }
 
+void NotifyIfCreated(CommandContext& ctx, std::string_view key, DbIndex db) {
+  Keyspace::CreatedKeys* created = Keyspace::CreatedKeys::Current();
+  if (created != nullptr && created->Take(db, key))
+    ctx.session.notifications.push_back(KeyNotification{kNotifyNew, "new", db, std::string(key)});
+}
+
+void NotifyNew(CommandContext& ctx, std::string_view key, DbIndex db) {
+  if (Keyspace::CreatedKeys* created = Keyspace::CreatedKeys::Current()) created->Take(db, key);
+  if (Notifying(ctx, kNotifyNew))
+    ctx.session.notifications.push_back(KeyNotification{kNotifyNew, "new", db, std::string(key)});
+}
+
 void Notify(CommandContext& ctx, uint32_t type, const char* event, std::string_view key,
             DbIndex db) {
+  // Redis announces a key's creation when it is added, before the command's own event (a
+  // keymiss comes from the read before).
+  if (type != kNotifyKeyMiss) NotifyIfCreated(ctx, key, db);
   if (!Notifying(ctx, type)) return;
   ctx.session.notifications.push_back(KeyNotification{type, event, db, std::string(key)});
 }

@@ -140,6 +140,8 @@ void SetCommand(CommandContext& ctx) {
   options.expire_at_ms = *expire;
   options.keep_ttl = e.keep_ttl;
   DoSet(ctx, ctx.args[1], ctx.args[2], options, [&](const SetResult& r) {
+    // With GET, Redis reads the key first: a missing one is a keymiss.
+    if (options.get && !r.old) Notify(ctx, kNotifyKeyMiss, "keymiss", ctx.args[1]);
     if (r.written) NotifySet(ctx, ctx.args[1], options.expire_at_ms != 0);
     if (options.get) return ReplyOptional(ctx, r.old);
     if (r.written) return ctx.reply.Ok();

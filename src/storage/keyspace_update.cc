@@ -10,7 +10,22 @@
 namespace tally {
 namespace {
 constexpr size_t kInlineKeys = KeyTable::kInlineKeys;  // scratch space on the stack
+thread_local Keyspace::CreatedKeys* tls_created = nullptr;
 }  // namespace
+
+Keyspace::CreatedKeys::CreatedKeys() : previous_(tls_created) { tls_created = this; }
+
+Keyspace::CreatedKeys::~CreatedKeys() { tls_created = previous_; }
+
+Keyspace::CreatedKeys* Keyspace::CreatedKeys::Current() { return tls_created; }
+
+bool Keyspace::CreatedKeys::Take(DbIndex db, std::string_view key) {
+  auto it = std::find_if(keys_.begin(), keys_.end(),
+                         [&](const auto& k) { return k.first == db && k.second == key; });
+  if (it == keys_.end()) return false;
+  keys_.erase(it);
+  return true;
+}
 
 // One run of Update() over keys whose shards the caller holds (its ShardSet, or an AtomicScope).
 class Keyspace::UpdateRun {
@@ -48,6 +63,7 @@ class Keyspace::UpdateRun {
   const std::span<const size_t> shard_ids_;
   const Access access_;
   const int64_t now_ = NowMs();
+  CreatedKeys* const created_ = tls_created;
   // Keys found nowhere get a stand-in entry here instead of one in the table (for a few keys:
   // a key named twice must find the same stand-in, which is a scan over the earlier keys).
   const bool use_absent_;
@@ -117,6 +133,9 @@ void Keyspace::UpdateRun::Apply(std::span<Mutation> mutations,
         if (p == e) p = real;
       }
     }
+    if (created_ != nullptr && m.op == Mutation::Op::kPut && entries_[i]->known &&
+        !entries_[i]->present)
+      created_->keys_.emplace_back(keys_[i].db, std::string(keys_[i].key));
     std::optional<std::string> before;
     if (collect && current[i] != nullptr) before = current[i]->data;
     const Entry& after = *entries_[i];
@@ -177,7 +196,8 @@ StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> key
 StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn, Access access) {
   const size_t n = keys.size();
   AtomicScope* scope = CurrentScope();
-  if (scope != nullptr) access = Access::kRead;  // the scope's counts need known deltas
+  // A transaction's counts need known deltas; `new` events need to know what existed.
+  if (scope != nullptr || tls_created != nullptr) access = Access::kRead;
   InlineBuffer<size_t, kInlineKeys> shard_ids(n);
   for (size_t i = 0; i < n; ++i) shard_ids[i] = KeyTable::ShardOf(keys[i].key);
   // Shards are locked in index order (no deadlock between multi-key operations), unless the

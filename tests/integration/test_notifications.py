@@ -25,6 +25,11 @@ COMMANDS = [
     ["PERSIST", "c"], ["EXPIRE", "d", "-1"], ["DEL", "e", "nokey", "f"], ["UNLINK", "g", "h"],
     ["SET", "r", "1"], ["RENAME", "r", "r2"], ["RENAMENX", "r2", "a"], ["RENAMENX", "r2", "r3"],
     ["COPY", "r3", "r4"], ["COPY", "r3", "r5", "DB", "1"], ["MOVE", "r4", "2"],
+    ["SET", "x1", "1"], ["SET", "x2", "2"], ["RENAME", "x1", "x2"], ["COPY", "x2", "a", "REPLACE"],
+    ["COPY", "x2", "a"], ["COPY", "nosrc", "a"], ["COPY", "nosrc", "zz"],
+    ["SET", "x2", "3", "GET"], ["SET", "x3", "3", "GET"], ["SET", "x3", "4", "NX"],
+    ["SET", "x4", "4", "XX"], ["SET", "x4", "4", "NX", "GET"], ["MSETNX", "x5", "1", "x5", "2"],
+    ["EVAL", "redis.call('set', 'sc2', 1) redis.call('rename', 'sc2', 'sc3') return 1", "0"],
     ["MULTI"], ["INCR", "m"], ["SET", "m2", "x"], ["EXEC"],
     ["EVAL", "redis.call('incr', 'sc') redis.call('del', 'sc') return 1", "0"],
     ["SET", "k", "v", "KEEPTTL"], ["INCRBY", "s", "1"], ["FLUSHALL"], ["SET", "last", "1"],
@@ -76,7 +81,7 @@ def run(port, flags):
 
 
 def test_messages_match_redis():
-    for flags in ("KEA", "K$", "Eg", "KEAm", "E$gx"):
+    for flags in ("KEA", "K$", "Eg", "KEAm", "E$gx", "KEAn", "En", "Kn$"):
         with Tallyd() as t, RedisServer() as r:
             want, got = run(r.port, flags), run(t.port, flags)
             if want != got:

@@ -423,3 +423,39 @@ TEST_F(KeyspaceTest, AtomicScopeCommitsOneGroup) {
 
 }  // namespace
 }  // namespace tally
+
+namespace tally {
+namespace {
+
+// While a CreatedKeys scope lives, updates note the keys they create (also for SET and MSET,
+// which otherwise write blind), and a nested scope collects apart from the outer one.
+TEST_F(KeyspaceTest, CreatedKeysNotesKeysThatDidNotExist) {
+  ASSERT_TRUE(ks().Set(0, "old", "1", SetOptions{}).ok());
+  Keyspace::CreatedKeys outer;
+  ASSERT_TRUE(ks().Set(0, "old", "2", SetOptions{}).ok());
+  ASSERT_TRUE(ks().Set(0, "fresh", "1", SetOptions{}).ok());
+  std::string_view pairs[] = {"m1", "a", "old", "b", "m2", "c"};
+  ASSERT_TRUE(ks().MSet(3, pairs, false).ok());
+  ASSERT_TRUE(ks().IncrBy(0, "counter", 1).ok());
+  ASSERT_TRUE(ks().IncrBy(0, "counter", 1).ok());  // exists now: not new again
+  {
+    Keyspace::CreatedKeys inner;
+    ASSERT_TRUE(ks().Set(0, "inner", "1", SetOptions{}).ok());
+    EXPECT_TRUE(inner.Take(0, "inner"));
+    EXPECT_FALSE(inner.Take(0, "inner"));  // once
+    EXPECT_EQ(Keyspace::CreatedKeys::Current(), &inner);
+  }
+  EXPECT_EQ(Keyspace::CreatedKeys::Current(), &outer);
+  EXPECT_FALSE(outer.Take(0, "inner"));
+  EXPECT_FALSE(outer.Take(0, "old"));
+  EXPECT_TRUE(outer.Take(0, "fresh"));
+  EXPECT_TRUE(outer.Take(3, "m1"));
+  EXPECT_TRUE(outer.Take(3, "old"));  // another database
+  EXPECT_TRUE(outer.Take(3, "m2"));
+  EXPECT_FALSE(outer.Take(0, "m1"));
+  EXPECT_TRUE(outer.Take(0, "counter"));
+  EXPECT_FALSE(outer.Take(0, "counter"));
+}
+
+}  // namespace
+}  // namespace tally

@@ -236,6 +236,13 @@ void ReplyWritten(CommandContext& ctx, StatusOr<Written<T>>&& result, ReplyFn&& 
 void Notify(CommandContext& ctx, uint32_t type, const char* event, std::string_view key);
 // A "keymiss" event for `key` if keymiss events are asked for and the key does not exist (for
 // reads whose reply cannot tell a missing key from an empty one: STRLEN, GETRANGE, EXISTS).
+// The `new` event of `key` if this command created it (Dispatch collects the keys a write
+// command creates while `n` events are on) and it was not announced yet. Notify() calls it
+// first.
+void NotifyIfCreated(CommandContext& ctx, std::string_view key, DbIndex db);
+// The `new` event of `key`, whether or not it existed: RENAME, COPY and MOVE announce their
+// destination first, as Redis deletes it and adds it again.
+void NotifyNew(CommandContext& ctx, std::string_view key, DbIndex db);
 void NotifyKeyMissIfAbsent(CommandContext& ctx, std::string_view key);
 // Whether notify-keyspace-events asks for events of `type`.
 bool Notifying(const CommandContext& ctx, uint32_t type);

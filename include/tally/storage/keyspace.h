@@ -273,6 +273,26 @@ class Keyspace {
     bool committed_ = false;
   };
 
+  // While one lives on the calling thread, updates read every key before writing it (no blind
+  // writes) and note the keys they create (absent before, present after): what Redis's `new`
+  // keyspace event reports. Scopes nest; the innermost one collects.
+  class CreatedKeys {
+   public:
+    CreatedKeys();
+    ~CreatedKeys();
+    CreatedKeys(const CreatedKeys&) = delete;
+    CreatedKeys& operator=(const CreatedKeys&) = delete;
+    // True, once, if an update of this scope created `key` in `db`.
+    bool Take(DbIndex db, std::string_view key);
+    // The scope of the calling thread, or nullptr.
+    static CreatedKeys* Current();
+
+   private:
+    friend class Keyspace;
+    CreatedKeys* const previous_;
+    std::vector<std::pair<DbIndex, std::string>> keys_;
+  };
+
   // WATCH: what EXEC compares. The watched entry stays in memory until Unwatch().
   struct WatchToken {
     DbIndex db = 0;
