@@ -65,7 +65,15 @@ void ConfigResetStatCommand(CommandContext& ctx) {
 void ConfigRewriteCommand(CommandContext& ctx) {
   const std::string path = ctx.server.stats().config_file;
   if (path.empty()) return ctx.reply.Error(errors::kNoConfigFile);
-  Status st = RewriteConfigFile(path, ctx.server.config());
+  // Users are written as `user` lines unless they live in an ACL file (then old ones go).
+  std::vector<Config::RewriteLine> users;
+  Acl* acl = ctx.server.acl();
+  if (acl != nullptr && ctx.server.config().Str(Opt::kAclfile).empty()) {
+    for (const auto& u : acl->Users())
+      users.push_back(Config::RewriteLine{"user", "user " + u->name + " " + u->Describe(), false});
+  }
+  if (users.empty()) users.push_back(Config::RewriteLine{"user", "", false});
+  Status st = RewriteConfigFile(path, ctx.server.config(), users);
   if (!st.ok()) return ctx.reply.Error(std::string(errors::kRewriteFailed) + st.message());
   ctx.reply.Ok();
 }

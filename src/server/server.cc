@@ -27,6 +27,7 @@
 #include "monitors.h"
 #include "tally/commands/acl.h"
 #include "tally/commands/scripting.h"
+#include "tally/protocol/errors.h"
 #include "tally/util/clock.h"
 #include "tally/util/strings.h"
 #include "tally/util/thread_name.h"
@@ -114,9 +115,13 @@ Status Server::Open() {
                                        engine_->commit_log()->last_lsn());
   commands_ = BuildCommandTable();
   acl_ = std::make_unique<Acl>(commands_.get());
+  const std::vector<Config::UserLine> user_lines = config_->user_lines();
   if (const std::string aclfile = config_->Str(Opt::kAclfile); !aclfile.empty()) {
+    if (!user_lines.empty()) return Status::InvalidArgument(errors::kAclFileAndUserLines);
     Status st = acl_->LoadFile(aclfile);
     if (!st.ok()) return Status::InvalidArgument("Error loading the ACL file: " + st.message());
+  } else if (!user_lines.empty()) {
+    TALLY_RETURN_IF_ERROR(acl_->LoadDeclarations(user_lines));
   }
   // requirepass is the default user's password (Redis: "requirepass x" is "resetpass >x").
   if (const std::string pass = config_->Str(Opt::kRequirepass); !pass.empty())

@@ -416,6 +416,11 @@ Status Config::LoadText(std::string_view text, std::string_view origin) {
     Status st;
     if (!args) {
       st = Status::InvalidArgument("Unbalanced quotes in configuration line");
+    } else if (args->size() >= 2 && EqualsIgnoreCase((*args)[0], "user")) {
+      MutexLock l(&mu_);
+      user_lines_.push_back(UserLine{std::vector<std::string>(args->begin() + 1, args->end()),
+                                     std::string(origin) + ", at line " + std::to_string(lineno),
+                                     std::string(line)});
     } else if ((*args).size() < 2 && !(args->size() == 1 && Find((*args)[0]) &&
                                        Find((*args)[0])->kind == Kind::kString)) {
       st = Status::InvalidArgument("Bad directive or wrong number of arguments");
@@ -433,6 +438,11 @@ Status Config::LoadText(std::string_view text, std::string_view origin) {
     if (end == text.size()) break;
   }
   return Status::OK();
+}
+
+std::vector<Config::UserLine> Config::user_lines() const {
+  MutexLock l(&mu_);
+  return user_lines_;
 }
 
 Status Config::LoadArgs(const std::vector<std::string>& args) {

@@ -31,11 +31,15 @@ std::string LineOption(std::string_view line) {
 
 std::string RewriteConfigText(std::string_view old_text,
                               const std::vector<Config::RewriteLine>& lines) {
-  std::map<std::string, const Config::RewriteLine*> by_name;
-  for (const auto& l : lines) by_name[l.name] = &l;
+  // Each option's new lines, in order (`user` has one per user; an empty line: none).
+  std::map<std::string, std::vector<const Config::RewriteLine*>> by_name;
+  for (const auto& l : lines) {
+    auto& v = by_name[l.name];
+    if (!l.line.empty()) v.push_back(&l);
+  }
   // As Redis splits the file: "a\nb\n" is "a", "b" and an empty last line.
   std::vector<std::string> out;
-  std::map<std::string, bool> written;
+  std::map<std::string, size_t> used;  // how many of an option's new lines are placed
   bool has_signature = false;
   for (size_t pos = 0; !old_text.empty() && pos <= old_text.size();) {
     size_t end = old_text.find('\n', pos);
@@ -46,15 +50,15 @@ std::string RewriteConfigText(std::string_view old_text,
     auto it = by_name.find(LineOption(line));
     if (it == by_name.end()) {  // comments, blank lines, what this version does not know
       out.push_back(std::move(line));
-    } else if (!written[it->first]) {  // the first line of an option takes its value
-      written[it->first] = true;
-      out.push_back(it->second->line);
+    } else if (size_t& n = used[it->first]; n < it->second.size()) {
+      out.push_back(it->second[n++]->line);  // an old line takes the next new value
     } else {
-      out.emplace_back();  // later ones are blanked
+      out.emplace_back();  // old lines past the new ones are blanked
     }
   }
+  std::map<std::string, size_t> seen;
   for (const auto& l : lines) {
-    if (written[l.name] || l.is_default) continue;
+    if (l.line.empty() || seen[l.name]++ < used[l.name] || l.is_default) continue;
     if (!has_signature) out.emplace_back(kSignature);
     has_signature = true;
     out.push_back(l.line);
@@ -69,13 +73,16 @@ std::string RewriteConfigText(std::string_view old_text,
   return text;
 }
 
-Status RewriteConfigFile(const std::string& path, const Config& config) {
+Status RewriteConfigFile(const std::string& path, const Config& config,
+                         const std::vector<Config::RewriteLine>& extra) {
   std::string old_text;
   {
     std::ifstream f(path);
     if (f) old_text.assign(std::istreambuf_iterator<char>(f), {});
   }
-  const std::string text = RewriteConfigText(old_text, config.RewriteLines());
+  std::vector<Config::RewriteLine> lines = config.RewriteLines();
+  lines.insert(lines.end(), extra.begin(), extra.end());
+  const std::string text = RewriteConfigText(old_text, lines);
   const std::string tmp = path + ".tmp-rewrite";
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(strerror(errno));

@@ -11,7 +11,7 @@ import time
 
 import redis
 
-from harness import HERE, TALLYD, RedisServer, Tallyd, encode, exchange, free_port, install_npm, run_tests
+from harness import HERE, REDIS_SERVER, TALLYD, RedisServer, Tallyd, encode, exchange, free_port, install_npm, run_tests
 
 NODE_DIR = os.path.join(HERE, "..", "..", "build", "node-acl")
 NODE_PACKAGES = {"ioredis5": "ioredis@5.11.1"}
@@ -226,6 +226,80 @@ def test_aclfile_survives_a_restart_and_bad_files_are_refused():
     assert out.returncode != 0 and "Error loading the ACL file" in out.stdout + out.stderr
 
 
+def test_user_lines_in_the_config_file_and_config_rewrite_match_redis():
+    """`user` lines in the config file declare users at start; CONFIG REWRITE writes every
+    user back as `user` lines (as redis-server 7.0 writes them), which a restart loads; a bad
+    line, or `user` lines with an aclfile, stop start-up with Redis's texts."""
+    lines = ("user default on nopass ~* &* +@all\n"
+             "user ops on >opspw ~* &* +@all -flushall\n")
+    rewritten = {}
+    for name in ("redis", "tally"):
+        d = tempfile.mkdtemp(prefix="tally-acl-conf-")
+        conf = os.path.join(d, "server.conf")
+        with open(conf, "w") as f:
+            f.write("# users\n" + lines + "appendonly yes\n")
+        if name == "redis":
+            port = free_port()
+            proc = subprocess.Popen([REDIS_SERVER, conf, "--port", str(port), "--dir", d,
+                                     "--save", ""], stdout=subprocess.DEVNULL)
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                try:
+                    redis.Redis(port=port).ping()
+                    break
+                except redis.ConnectionError:
+                    time.sleep(0.05)
+        else:
+            server = Tallyd(data_dir=d, extra=[])
+            server.command = lambda server=server: [TALLYD, conf, "--port", str(server.port),
+                                                    "--http-port", "0", "--dir", d]
+            server.start()
+            port = server.port
+        assert redis.Redis(port=port, username="ops", password="opspw").ping()
+        admin = redis.Redis(port=port)
+        # One command: ACL LIST's order of several differs from 7.0's (README).
+        admin.execute_command("ACL", "SETUSER", "metrics", "on", ">m", "~m:*", "+get")
+        admin.execute_command("ACL", "SETUSER", "ops", ">second")
+        assert admin.execute_command("CONFIG", "REWRITE") in (b"OK", True)
+        with open(conf) as f:
+            text = f.read()
+        rewritten[name] = [l for l in text.splitlines() if l.startswith("user ")]
+        assert text.startswith("# users\nuser "), text  # old places reused, in order
+        if name == "redis":
+            proc.terminate()
+            proc.wait()
+        else:
+            server.restart()
+            m = redis.Redis(port=port, username="metrics", password="m")
+            assert m.get("m:1") is None
+            try:
+                m.set("m:1", "x")
+                raise AssertionError("metrics may write")
+            except redis.exceptions.NoPermissionError:
+                pass
+            assert redis.Redis(port=port, username="ops", password="second").ping()
+            server.cleanup()
+    assert rewritten["redis"] == rewritten["tally"], rewritten
+    assert len(rewritten["tally"]) == 3
+    # A bad rule stops start-up, naming the line; so do user lines beside an aclfile.
+    d = tempfile.mkdtemp(prefix="tally-acl-conf-")
+    conf = os.path.join(d, "bad.conf")
+    with open(conf, "w") as f:
+        f.write("port 0\nuser ops on +nosuch\n")
+    out = subprocess.run([TALLYD, conf, "--http-port", "0", "--dir", d], capture_output=True,
+                         text=True, timeout=30)
+    err = out.stdout + out.stderr
+    assert out.returncode != 0, err
+    assert "at line 2" in err and "Error in user declaration '+nosuch': Unknown command or " \
+        "category name in ACL" in err, err
+    with open(conf, "w") as f:
+        f.write("user ops on >x\naclfile " + os.path.join(d, "users.acl") + "\n")
+    out = subprocess.run([TALLYD, conf, "--port", str(free_port()), "--http-port", "0", "--dir",
+                          d], capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0 and "declare users directly in your redis.conf, but not both" in \
+        out.stdout + out.stderr
+
+
 def test_changes_reach_live_connections_and_deleted_users_are_disconnected():
     with Tallyd() as t:
         admin = redis.Redis(port=t.port)
@@ -287,6 +361,7 @@ if __name__ == "__main__":
         test_auth_from_redis_py_and_ioredis,
         test_requirepass_is_the_default_users_password,
         test_aclfile_survives_a_restart_and_bad_files_are_refused,
+        test_user_lines_in_the_config_file_and_config_rewrite_match_redis,
         test_changes_reach_live_connections_and_deleted_users_are_disconnected,
         test_http_api_authenticates_acl_users,
     ])

@@ -11,11 +11,13 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "tally/util/config.h"
 #include "tally/util/status.h"
 #include "tally/util/thread_annotations.h"
 
@@ -136,8 +138,23 @@ class Acl {
   // nothing (an error names the line). Save writes a temporary file, syncs it and renames it.
   Status LoadFile(const std::string& path) LOCKS_EXCLUDED(mu_);
   Status SaveFile(const std::string& path) const LOCKS_EXCLUDED(mu_);
+  // The `user` lines of the config (Config::user_lines()), at start: they replace every user,
+  // all or nothing; an error is the config's fatal error text naming the line.
+  Status LoadDeclarations(const std::vector<Config::UserLine>& lines) LOCKS_EXCLUDED(mu_);
 
  private:
+  // Why a list of declarations was refused: which one, the rule (empty for a duplicate user)
+  // and Redis's reason.
+  struct DeclError {
+    size_t index;
+    std::string rule;
+    std::string reason;
+  };
+  // Replaces every user by those declared (each: name, rules...), plus a default user if none
+  // is declared; all or nothing.
+  std::optional<DeclError> ReplaceUsers(const std::vector<std::vector<std::string>>& decls)
+      LOCKS_EXCLUDED(mu_);
+
   const CommandTable* table_;
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<const AclUser>, std::less<>> users_ GUARDED_BY(mu_);

@@ -273,6 +273,13 @@ inline constexpr const char* kAclFileOpen = "cannot open the ACL file %s";
 inline constexpr const char* kAclFileWrite = "cannot write the ACL file %s";
 inline constexpr const char* kAclFileLine = "lines must be: user <name> <rules...>";
 inline constexpr const char* kAclFileRule = "Error in applying operation '%s': %s";
+// A `user` line of the config file (Redis's config.c).
+inline constexpr const char* kAclUserDeclaration = "Error in user declaration '%s': %s";
+inline constexpr const char* kAclFileAndUserLines =
+    "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path "
+    "is invalid. This setup is very likely to lead to configuration errors and security holes, "
+    "please define either an ACL file or declare users directly in your redis.conf, but not "
+    "both.";
 inline constexpr const char* kAclLoadFailed =
     "%s. WARNING: ACL errors detected, no change to the previously active ACL rules was "
     "performed";

@@ -217,34 +217,65 @@ void Acl::ResetLog() {
   log_.clear();
 }
 
-Status Acl::LoadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::IOError(errors::Fill(errors::kAclFileOpen, path));
+std::optional<Acl::DeclError> Acl::ReplaceUsers(
+    const std::vector<std::vector<std::string>>& decls) {
   std::map<std::string, std::shared_ptr<const AclUser>, std::less<>> users;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    auto words = SplitArgs(line);
-    if (!words || words->empty()) continue;
-    const std::string where = path + ":" + std::to_string(n) + ": ";
-    if ((*words)[0] != "user" || words->size() < 2)
-      return Status::InvalidArgument(where + errors::kAclFileLine);
-    const std::string& name = (*words)[1];
-    if (users.count(name)) return Status::InvalidArgument(where + errors::kAclDuplicateUser);
+  for (size_t i = 0; i < decls.size(); ++i) {
+    const auto& words = decls[i];  // name, rules...
+    if (users.count(words[0])) return DeclError{i, "", errors::kAclDuplicateUser};
     auto u = std::make_shared<AclUser>();
-    u->name = name;
+    u->name = words[0];
     u->commands.assign(table_->command_count(), false);
-    for (size_t i = 2; i < words->size(); ++i) {
-      if (const char* reason = u->Apply((*words)[i], *table_))
-        return Status::InvalidArgument(where +
-                                       errors::Fill(errors::kAclFileRule, (*words)[i], reason));
+    for (size_t j = 1; j < words.size(); ++j) {
+      if (const char* reason = u->Apply(words[j], *table_)) return DeclError{i, words[j], reason};
     }
-    users[name] = std::move(u);
+    users[words[0]] = std::move(u);
   }
   if (!users.count("default")) users["default"] = DefaultUser(table_);
   MutexLock lock(&mu_);
   users_ = std::move(users);
   generation_.fetch_add(1, std::memory_order_acq_rel);
-  return Status::OK();
+  return std::nullopt;
+}
+
+Status Acl::LoadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::IOError(errors::Fill(errors::kAclFileOpen, path));
+  std::vector<std::vector<std::string>> decls;
+  std::vector<int> line_of;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    auto words = SplitArgs(line);
+    if (!words || words->empty()) continue;
+    if ((*words)[0] != "user" || words->size() < 2)
+      return Status::InvalidArgument(path + ":" + std::to_string(n) + ": " + errors::kAclFileLine);
+    decls.emplace_back(words->begin() + 1, words->end());
+    line_of.push_back(n);
+  }
+  auto err = ReplaceUsers(decls);
+  if (!err) return Status::OK();
+  const std::string where = path + ":" + std::to_string(line_of[err->index]) + ": ";
+  if (err->rule.empty()) return Status::InvalidArgument(where + err->reason);
+  return Status::InvalidArgument(where +
+                                 errors::Fill(errors::kAclFileRule, err->rule, err->reason));
+}
+
+Status Acl::LoadDeclarations(const std::vector<Config::UserLine>& lines) {
+  std::vector<std::vector<std::string>> decls;
+  for (const auto& l : lines) {
+    decls.push_back(l.words);
+    // As Redis: the default user declared in the config is reset first (and so shows
+    // sanitize-payload); others start as new users do.
+    if (l.words[0] == "default") decls.back().insert(decls.back().begin() + 1, "reset");
+  }
+  auto err = ReplaceUsers(decls);
+  if (!err) return Status::OK();
+  const Config::UserLine& bad = lines[err->index];
+  std::string text = "*** FATAL CONFIG FILE ERROR (Tally) ***\nReading " + bad.where + "\n>>> '" +
+                     bad.text + "'\n";
+  if (err->rule.empty()) return Status::InvalidArgument(text + err->reason);
+  return Status::InvalidArgument(text +
+                                 errors::Fill(errors::kAclUserDeclaration, err->rule, err->reason));
 }
 
 Status Acl::SaveFile(const std::string& path) const {
