@@ -21,16 +21,25 @@ void Notify(CommandContext& ctx, uint32_t type, const char* event, std::string_v
   Notify(ctx, type, event, key, ctx.db());
 }
 
-void NotifyIfCreated(CommandContext& ctx, std::string_view key, DbIndex db) {
+namespace {
+// Takes `key` out of the thread's created keys; true if it was there.
+bool TakeCreated(std::string_view key, DbIndex db) {
   Keyspace::CreatedKeys* created = Keyspace::CreatedKeys::Current();
-  if (created != nullptr && created->Take(db, key))
-    ctx.session.notifications.push_back(KeyNotification{kNotifyNew, "new", db, std::string(key)});
+  return created != nullptr && created->Take(db, key);
+}
+void PushNew(CommandContext& ctx, std::string_view key, DbIndex db) {
+  ctx.session.notifications.push_back(KeyNotification{kNotifyNew, "new", db, std::string(key)});
+}
+}  // namespace
+
+// A scope exists only while `n` events are on (Dispatch), so a taken key is announced.
+void NotifyIfCreated(CommandContext& ctx, std::string_view key, DbIndex db) {
+  if (TakeCreated(key, db)) PushNew(ctx, key, db);
 }
 
 void NotifyNew(CommandContext& ctx, std::string_view key, DbIndex db) {
-  if (Keyspace::CreatedKeys* created = Keyspace::CreatedKeys::Current()) created->Take(db, key);
-  if (Notifying(ctx, kNotifyNew))
-    ctx.session.notifications.push_back(KeyNotification{kNotifyNew, "new", db, std::string(key)});
+  TakeCreated(key, db);
+  if (Notifying(ctx, kNotifyNew)) PushNew(ctx, key, db);
 }
 
 void Notify(CommandContext& ctx, uint32_t type, const char* event, std::string_view key,

@@ -134,7 +134,7 @@ void KeyTable::AllShards::Release() NO_THREAD_SAFETY_ANALYSIS {
   for (size_t i = kShards; i > 0; --i) table_->shards_[i - 1]->mu.Unlock();
 }
 
-size_t KeyTable::bytes(bool locked) {
+size_t KeyTable::bytes(bool locked) const {
   size_t total = 0;
   for (auto& s : shards_) {
     if (locked) {

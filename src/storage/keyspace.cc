@@ -46,7 +46,7 @@ std::vector<KeyCounts> Keyspace::AllCounts() {
 
 size_t Keyspace::table_bytes() const {
   // Inside a scope the calling thread holds every shard already.
-  return const_cast<KeyTable&>(table_).bytes(/*locked=*/CurrentScope() != nullptr);
+  return table_.bytes(/*locked=*/CurrentScope() != nullptr);
 }
 
 StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::string_view key,

@@ -31,11 +31,12 @@ bool Keyspace::CreatedKeys::Take(DbIndex db, std::string_view key) {
 class Keyspace::UpdateRun {
  public:
   UpdateRun(Keyspace* keyspace, std::span<const KeyRef> keys, std::span<const size_t> shard_ids,
-            Access access)
+            Access access, CreatedKeys* created)
       : ks_(keyspace),
         keys_(keys),
         shard_ids_(shard_ids),
         access_(access),
+        created_(created),
         use_absent_(keys.size() <= kInlineKeys),
         entries_(keys.size()) {}
 
@@ -55,15 +56,16 @@ class Keyspace::UpdateRun {
   bool IsAbsent(const Entry* e) const { return e >= absent_ && e < absent_ + kInlineKeys; }
   // The stand-in of an earlier key that is this one (a key named twice), or nullptr.
   Entry* SameAbsent(size_t i);
-  // Entries of unknown state among the first `count` keys leave the table again.
+  // Entries of unknown state among the first `count` keys leave the table again (their
+  // pointers in entries_ become null).
   void DropUnknown(size_t count);
 
   Keyspace* const ks_;
   const std::span<const KeyRef> keys_;
   const std::span<const size_t> shard_ids_;
   const Access access_;
+  CreatedKeys* const created_;  // the thread's `new`-event scope, or nullptr
   const int64_t now_ = NowMs();
-  CreatedKeys* const created_ = tls_created;
   // Keys found nowhere get a stand-in entry here instead of one in the table (for a few keys:
   // a key named twice must find the same stand-in, which is a scan over the earlier keys).
   const bool use_absent_;
@@ -178,11 +180,14 @@ Lsn Keyspace::UpdateRun::Finish(AtomicScope* scope, EventSink* sink,
 
 void Keyspace::UpdateRun::DropUnknown(size_t count) {
   for (size_t i = 0; access_ == Access::kBlind && i < count; ++i) {
-    if (IsAbsent(entries_[i])) continue;
+    Entry* e = entries_[i];
+    if (e == nullptr || IsAbsent(e) || e->known) continue;  // written entries are known
     Shard& shard = ks_->table_.shard(shard_ids_[i]);
     shard.mu.AssertHeld();  // the caller's ShardSet
-    const Entry* e = shard.Find(keys_[i].db, keys_[i].key);
-    if (e != nullptr && !e->known) shard.Erase(keys_[i].db, keys_[i].key);
+    shard.Erase(keys_[i].db, keys_[i].key);
+    for (auto& p : entries_) {  // a key named twice: its other pointer goes too
+      if (p == e) p = nullptr;
+    }
   }
 }
 
@@ -196,14 +201,15 @@ StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> key
 StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn, Access access) {
   const size_t n = keys.size();
   AtomicScope* scope = CurrentScope();
+  CreatedKeys* const created = tls_created;
   // A transaction's counts need known deltas; `new` events need to know what existed.
-  if (scope != nullptr || tls_created != nullptr) access = Access::kRead;
+  if (scope != nullptr || created != nullptr) access = Access::kRead;
   InlineBuffer<size_t, kInlineKeys> shard_ids(n);
   for (size_t i = 0; i < n; ++i) shard_ids[i] = KeyTable::ShardOf(keys[i].key);
   // Shards are locked in index order (no deadlock between multi-key operations), unless the
   // thread's AtomicScope holds them all already.
   KeyTable::ShardSet locks(&table_, shard_ids.span(), /*lock=*/scope == nullptr);
-  UpdateRun run(this, keys, shard_ids.span(), access);
+  UpdateRun run(this, keys, shard_ids.span(), access, created);
   if (Status st = run.LookupAll(); !st.ok()) return st;
   // fn reads the entries themselves (a key named twice is one entry): nothing changes them
   // until it has returned.

@@ -132,7 +132,7 @@ class KeyTable {
   };
 
   // The bytes held by all shards; with `locked` the caller holds every shard already.
-  size_t bytes(bool locked);
+  size_t bytes(bool locked) const;
 
  private:
   std::array<std::unique_ptr<Shard>, kShards> shards_;
