@@ -253,7 +253,8 @@ size_t Server::KillClients(FunctionRef<bool(const Session&)> match) {
   MutexLock lock(&clients_mu_);
   size_t n = 0;
   for (auto& [id, c] : clients_) {
-    if (!match(c->session())) continue;
+    if (c->session().killed.load() || !match(c->session())) continue;
+    c->session().killed.store(true);
     c->Stop();
     ++n;
   }

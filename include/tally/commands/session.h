@@ -64,8 +64,12 @@ struct Session {
   // Set by commands for the connection (owner thread only).
   bool close_after_reply = false;  // QUIT: send what is pending, then close
   bool close_now = false;          // drop the connection without a reply
-  bool monitor = false;            // MONITOR: from now on the connection streams commands
-  bool script_client = false;      // the client a script's redis.call runs as (never BUSY)
+  // Set by the first CLIENT KILL that matched the connection (any thread; mutable: killing
+  // does not change what the session says): it is closing, and no later KILL counts it, as
+  // Redis frees a killed client at once.
+  mutable std::atomic<bool> killed{false};
+  bool monitor = false;        // MONITOR: from now on the connection streams commands
+  bool script_client = false;  // the client a script's redis.call runs as (never BUSY)
   // CLIENT REPLY: kOff drops every reply, kSkipThis drops the reply of the CLIENT REPLY SKIP
   // itself and becomes kSkipNext, which drops the next command's (the connection applies it).
   enum class ReplyMode { kOn, kOff, kSkipThis, kSkipNext };
