@@ -288,6 +288,7 @@ Status Server::Run() {
   for (auto& io : io_) {
     threads_.emplace_back([ctx = io.get()] {
       SetThreadName("tally-io");
+      CommitLog::DeferWakeupsOnThisThread();
       ctx->run();
     });
   }

@@ -11,7 +11,10 @@ namespace tally {
 namespace {
 constexpr auto kEverysecInterval = std::chrono::seconds(1);
 constexpr size_t kLatencyRing = 1024;
+thread_local bool t_defer_wakeups = false;
 }  // namespace
+
+void CommitLog::DeferWakeupsOnThisThread() { t_defer_wakeups = true; }
 
 CommitLog::CommitLog(RecordWriter* writer, FsyncPolicy policy, Lsn last_lsn)
     : writer_(writer),
@@ -63,7 +66,7 @@ Lsn CommitLog::Append(Record record) {
   Lsn lsn = record.lsn;
   bool was_empty = queue_.empty();
   queue_.push_back(std::move(record));
-  if (was_empty) cv_.Signal();
+  if (was_empty && !t_defer_wakeups) cv_.Signal();
   return lsn;
 }
 
@@ -76,7 +79,7 @@ Lsn CommitLog::Append(std::vector<Record> records) {
     r.lsn = lsn = next_lsn_++;
     queue_.push_back(std::move(r));
   }
-  if (was_empty && lsn != 0) cv_.Signal();
+  if (was_empty && lsn != 0 && !t_defer_wakeups) cv_.Signal();
   return lsn;
 }
 
@@ -88,6 +91,7 @@ Lsn CommitLog::last_lsn() const {
 Status CommitLog::WaitApplied(Lsn lsn) {
   {
     MutexLock l(&mu_);
+    if (written_lsn_.load() < lsn) WakeForQueued();
     while (!(written_lsn_.load() >= lsn || !failure_.ok() || stopping_)) written_cv_.Wait();
     if (!failure_.ok()) return failure_;
     if (written_lsn_.load() < lsn) return Status::Shutdown();
@@ -115,12 +119,22 @@ void CommitLog::WhenAcked(Lsn lsn, std::function<void(Status)> done) {
     if (failure_.ok()) {
       // Re-check under the lock: the commit thread publishes before it takes the lock to notify.
       if (lsn > ack_lsn()) {
+        WakeForQueued();
         waiters_.push_back({lsn, std::move(done)});
         return;
       }
     }
   }
   done(healthy() ? Status::OK() : failure());
+}
+
+bool CommitLog::idle_for_testing() const {
+  MutexLock l(&mu_);
+  return idle_ && queue_.empty();
+}
+
+void CommitLog::WakeForQueued() {
+  if (idle_ && !queue_.empty()) cv_.Signal();
 }
 
 void CommitLog::NotifyWaiters() {
@@ -197,7 +211,14 @@ void CommitLog::Run() {
   while (true) {
     {
       MutexLock l(&mu_);
-      while (queue_.empty() && !stopping_) cv_.Wait();
+      // Deferred appends (DeferWakeupsOnThisThread) wake nobody: whoever waits for them does,
+      // and records nobody waits for are picked up at the next poll.
+      idle_ = true;
+      while (queue_.empty() && !stopping_) {
+        cv_.WaitUntil(std::chrono::steady_clock::now() +
+                      std::chrono::milliseconds(idle_poll_ms_.load(std::memory_order_relaxed)));
+      }
+      idle_ = false;
       if (queue_.empty() && stopping_) break;
       batch.swap(queue_);
     }

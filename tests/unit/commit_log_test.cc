@@ -107,6 +107,66 @@ TEST(CommitLog, AGroupIsNeverSplit) {
   EXPECT_TRUE(found);
 }
 
+// Runs fn on a thread whose appends defer the commit thread's wake-up (as io threads do).
+template <typename Fn>
+void OnDeferringThread(Fn fn) {
+  std::thread t([&] {
+    CommitLog::DeferWakeupsOnThisThread();
+    fn();
+  });
+  t.join();
+}
+
+TEST(CommitLog, DeferredAppendsAreWrittenAsOneGroupWhenWaitedFor) {
+  FakeWriter w;
+  CommitLog log(&w, FsyncPolicy::kAlways, 0);
+  log.set_idle_poll_for_testing(std::chrono::hours(1));  // only a waiter can wake it
+  log.Start();
+  while (!log.idle_for_testing()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  OnDeferringThread([&] {
+    Lsn last = 0;
+    for (int i = 0; i < 5; ++i) last = log.Append(Put("k" + std::to_string(i)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(log.written_lsn(), 0u);  // nobody woke the commit thread yet
+    auto p = std::make_shared<std::promise<Status>>();
+    log.WhenAcked(last, [p](Status st) { p->set_value(std::move(st)); });
+    auto f = p->get_future();
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_OK(f.get());
+  });
+  EXPECT_OK(log.Stop());
+  ASSERT_EQ(w.batches.size(), 1u);  // the whole pipeline in one group, one sync
+  EXPECT_EQ(w.batches[0], (std::vector<Lsn>{1, 2, 3, 4, 5}));
+}
+
+TEST(CommitLog, WaitAppliedWakesTheCommitThreadForDeferredAppends) {
+  FakeWriter w;
+  CommitLog log(&w, FsyncPolicy::kEverysec, 0);
+  log.set_idle_poll_for_testing(std::chrono::hours(1));
+  log.Start();
+  OnDeferringThread([&] {
+    Lsn lsn = log.Append(Put("a"));
+    auto f = std::async(std::launch::async, [&] { return log.WaitApplied(lsn); });
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_OK(f.get());
+    EXPECT_GE(log.written_lsn(), lsn);
+  });
+  EXPECT_OK(log.Stop());
+}
+
+TEST(CommitLog, DeferredAppendsNobodyWaitsForArePickedUpByThePoll) {
+  FakeWriter w;
+  CommitLog log(&w, FsyncPolicy::kEverysec, 0);
+  log.set_idle_poll_for_testing(std::chrono::milliseconds(5));
+  log.Start();
+  Lsn lsn = 0;
+  OnDeferringThread([&] { lsn = log.Append(Put("a")); });
+  for (int i = 0; i < 1000 && log.written_lsn() < lsn; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(log.written_lsn(), lsn);
+  EXPECT_OK(log.Stop());
+}
+
 TEST(CommitLog, FailedWriteIsNeverAcknowledged) {
   FakeWriter w;
   CommitLog log(&w, FsyncPolicy::kAlways, 0);
