@@ -11,6 +11,8 @@ namespace tally {
 namespace {
 constexpr auto kEverysecInterval = std::chrono::seconds(1);
 constexpr size_t kLatencyRing = 1024;
+// Idle polls for deferred appends before the commit thread sleeps: about a second.
+constexpr int kPollsBeforeSleep = 100;
 thread_local bool t_defer_wakeups = false;
 }  // namespace
 
@@ -66,7 +68,7 @@ Lsn CommitLog::Append(Record record) {
   Lsn lsn = record.lsn;
   bool was_empty = queue_.empty();
   queue_.push_back(std::move(record));
-  if (was_empty && !t_defer_wakeups) cv_.Signal();
+  if (was_empty && (!t_defer_wakeups || asleep_)) cv_.Signal();
   return lsn;
 }
 
@@ -79,7 +81,7 @@ Lsn CommitLog::Append(std::vector<Record> records) {
     r.lsn = lsn = next_lsn_++;
     queue_.push_back(std::move(r));
   }
-  if (was_empty && lsn != 0 && !t_defer_wakeups) cv_.Signal();
+  if (was_empty && lsn != 0 && (!t_defer_wakeups || asleep_)) cv_.Signal();
   return lsn;
 }
 
@@ -131,6 +133,11 @@ void CommitLog::WhenAcked(Lsn lsn, std::function<void(Status)> done) {
 bool CommitLog::idle_for_testing() const {
   MutexLock l(&mu_);
   return idle_ && queue_.empty();
+}
+
+bool CommitLog::asleep_for_testing() const {
+  MutexLock l(&mu_);
+  return asleep_;
 }
 
 void CommitLog::WakeForQueued() {
@@ -212,11 +219,18 @@ void CommitLog::Run() {
     {
       MutexLock l(&mu_);
       // Deferred appends (DeferWakeupsOnThisThread) wake nobody: whoever waits for them does,
-      // and records nobody waits for are picked up at the next poll.
+      // and records nobody waits for are picked up at the next poll. After a second without
+      // records the thread sleeps until an append wakes it (an idle server stays idle).
       idle_ = true;
-      while (queue_.empty() && !stopping_) {
-        cv_.WaitUntil(std::chrono::steady_clock::now() +
-                      std::chrono::milliseconds(idle_poll_ms_.load(std::memory_order_relaxed)));
+      for (int polls = 0; queue_.empty() && !stopping_; ++polls) {
+        if (polls < kPollsBeforeSleep) {
+          cv_.WaitUntil(std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(idle_poll_ms_.load(std::memory_order_relaxed)));
+        } else {
+          asleep_ = true;
+          cv_.Wait();
+          asleep_ = false;
+        }
       }
       idle_ = false;
       if (queue_.empty() && stopping_) break;

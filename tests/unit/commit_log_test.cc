@@ -167,6 +167,20 @@ TEST(CommitLog, DeferredAppendsNobodyWaitsForArePickedUpByThePoll) {
   EXPECT_OK(log.Stop());
 }
 
+TEST(CommitLog, AnAppendWakesTheCommitThreadOnceItStoppedPolling) {
+  FakeWriter w;
+  CommitLog log(&w, FsyncPolicy::kEverysec, 0);
+  log.set_idle_poll_for_testing(std::chrono::milliseconds(1));
+  log.Start();
+  while (!log.asleep_for_testing()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  Lsn lsn = 0;
+  OnDeferringThread([&] { lsn = log.Append(Put("a")); });  // nobody waits for it
+  for (int i = 0; i < 1000 && log.written_lsn() < lsn; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(log.written_lsn(), lsn);
+  EXPECT_OK(log.Stop());
+}
+
 TEST(CommitLog, FailedWriteIsNeverAcknowledged) {
   FakeWriter w;
   CommitLog log(&w, FsyncPolicy::kAlways, 0);

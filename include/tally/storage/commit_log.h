@@ -74,7 +74,8 @@ class CommitLog {
 
   // Appends made on the calling thread from now on do not wake the commit thread. Whoever then
   // waits for them (WhenAcked, WaitApplied) wakes it, and records nobody waits for are picked up
-  // within 10 ms (the idle commit thread's poll). For io threads, which run a whole pipeline of
+  // within 10 ms (the idle commit thread's poll; after a second idle it stops polling, and the
+  // next append wakes it). For io threads, which run a whole pipeline of
   // commands, or many connections' commands, before their replies wait: one wake-up covers them
   // all, so groups are larger and the commit thread is woken less often.
   static void DeferWakeupsOnThisThread();
@@ -118,6 +119,8 @@ class CommitLog {
   void set_idle_poll_for_testing(std::chrono::milliseconds d) { idle_poll_ms_ = d.count(); }
   // Test hook: whether the commit thread waits for records, with none queued.
   bool idle_for_testing() const;
+  // Test hook: whether the commit thread has stopped polling and sleeps until an append.
+  bool asleep_for_testing() const;
 
  private:
   struct Waiter {
@@ -158,7 +161,8 @@ class CommitLog {
   std::vector<Record> queue_ GUARDED_BY(mu_);
   std::vector<Waiter> waiters_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
-  bool idle_ GUARDED_BY(mu_) = false;  // the commit thread waits for records
+  bool idle_ GUARDED_BY(mu_) = false;    // the commit thread waits for records
+  bool asleep_ GUARDED_BY(mu_) = false;  // ... and no longer polls: every append wakes it
   Status failure_ GUARDED_BY(mu_);
   std::vector<uint32_t> fsync_usec_ GUARDED_BY(mu_);  // ring of recent sync latencies
   size_t fsync_pos_ GUARDED_BY(mu_) = 0;
