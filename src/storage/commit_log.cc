@@ -14,6 +14,10 @@ constexpr size_t kLatencyRing = 1024;
 // Idle polls for deferred appends before the commit thread sleeps: about a second.
 constexpr int kPollsBeforeSleep = 100;
 thread_local bool t_defer_wakeups = false;
+
+// Whether an append to an empty queue wakes the commit thread: not on a thread that defers its
+// wake-ups, unless the commit thread has stopped polling.
+bool AppendWakes(bool commit_thread_asleep) { return !t_defer_wakeups || commit_thread_asleep; }
 }  // namespace
 
 void CommitLog::DeferWakeupsOnThisThread() { t_defer_wakeups = true; }
@@ -68,7 +72,7 @@ Lsn CommitLog::Append(Record record) {
   Lsn lsn = record.lsn;
   bool was_empty = queue_.empty();
   queue_.push_back(std::move(record));
-  if (was_empty && (!t_defer_wakeups || asleep_)) cv_.Signal();
+  if (was_empty && AppendWakes(asleep_)) cv_.Signal();
   return lsn;
 }
 
@@ -81,7 +85,7 @@ Lsn CommitLog::Append(std::vector<Record> records) {
     r.lsn = lsn = next_lsn_++;
     queue_.push_back(std::move(r));
   }
-  if (was_empty && lsn != 0 && (!t_defer_wakeups || asleep_)) cv_.Signal();
+  if (was_empty && lsn != 0 && AppendWakes(asleep_)) cv_.Signal();
   return lsn;
 }
 

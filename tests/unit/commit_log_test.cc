@@ -107,6 +107,13 @@ TEST(CommitLog, AGroupIsNeverSplit) {
   EXPECT_TRUE(found);
 }
 
+// Polls (up to 10 s) until `lsn` is written, without waiting through the log; the written LSN.
+Lsn WaitWritten(const CommitLog& log, Lsn lsn) {
+  for (int i = 0; i < 1000 && log.written_lsn() < lsn; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return log.written_lsn();
+}
+
 // Runs fn on a thread whose appends defer the commit thread's wake-up (as io threads do).
 template <typename Fn>
 void OnDeferringThread(Fn fn) {
@@ -161,9 +168,7 @@ TEST(CommitLog, DeferredAppendsNobodyWaitsForArePickedUpByThePoll) {
   log.Start();
   Lsn lsn = 0;
   OnDeferringThread([&] { lsn = log.Append(Put("a")); });
-  for (int i = 0; i < 1000 && log.written_lsn() < lsn; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(log.written_lsn(), lsn);
+  EXPECT_EQ(WaitWritten(log, lsn), lsn);
   EXPECT_OK(log.Stop());
 }
 
@@ -175,9 +180,7 @@ TEST(CommitLog, AnAppendWakesTheCommitThreadOnceItStoppedPolling) {
   while (!log.asleep_for_testing()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   Lsn lsn = 0;
   OnDeferringThread([&] { lsn = log.Append(Put("a")); });  // nobody waits for it
-  for (int i = 0; i < 1000 && log.written_lsn() < lsn; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(log.written_lsn(), lsn);
+  EXPECT_EQ(WaitWritten(log, lsn), lsn);
   EXPECT_OK(log.Stop());
 }
 
