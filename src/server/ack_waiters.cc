@@ -19,9 +19,20 @@ void AckWaiters::Add(Lsn lsn, AckHandler done) {
 
 void AckWaiters::Arm(Lsn lsn) {
   armed_ = lsn;
-  log_->WhenAcked(lsn, [self = shared_from_this()](Status st) {
-    // On the commit thread (or inline): hand over to the io thread.
-    asio::post(self->executor_, [self, st = std::move(st)] { self->OnAcked(st); });
+  log_->WhenAcked(
+      lsn,
+      [self = shared_from_this()](Status st) {
+        // On the thread that wrote the record (or inline): hand over to the io thread.
+        asio::post(self->executor_, [self, st = std::move(st)] { self->OnAcked(st); });
+      },
+      CommitLog::AckWake::kCallerLeads);
+  if (lead_posted_) return;
+  // After the handlers already queued (the rest of this pass's connections), so their records
+  // go in the same group.
+  lead_posted_ = true;
+  asio::post(executor_, [self = shared_from_this()] {
+    self->lead_posted_ = false;
+    self->log_->Lead();
   });
 }
 

@@ -47,7 +47,8 @@ class AckWaiters : public std::enable_shared_from_this<AckWaiters> {
   asio::any_io_executor executor_;
   CommitLog* const log_;
   std::vector<Waiter> waiters_;
-  Lsn armed_ = 0;  // the LSN of the outstanding CommitLog callback, 0 if none
+  Lsn armed_ = 0;             // the LSN of the outstanding CommitLog callback, 0 if none
+  bool lead_posted_ = false;  // a CommitLog::Lead() is queued on the io thread
 };
 
 // Completes with OK once `lsn` is acknowledged under the current appendfsync policy (at once if

@@ -48,8 +48,11 @@ void Applier::Reserve(size_t bytes) {
   MutexLock l(&mu_);
   if (pending_bytes_ > options_.max_pending_bytes) {
     writer_waits_.fetch_add(1, std::memory_order_relaxed);
+    ++urgent_;
+    work_cv_.Signal();
     while (pending_bytes_ > options_.max_pending_bytes && failure_.ok() && !stopping_)
       room_cv_.Wait();
+    --urgent_;
   }
   pending_bytes_ += bytes;
 }
@@ -72,7 +75,12 @@ void Applier::Enqueue(std::vector<Record>&& group) {
 
 Status Applier::WaitApplied(Lsn lsn) {
   MutexLock l(&mu_);
-  while (applied_lsn() < lsn && failure_.ok() && !stopping_) room_cv_.Wait();
+  if (applied_lsn() < lsn) {
+    ++urgent_;
+    work_cv_.Signal();
+    while (applied_lsn() < lsn && failure_.ok() && !stopping_) room_cv_.Wait();
+    --urgent_;
+  }
   if (!failure_.ok()) return failure_;
   return applied_lsn() >= lsn ? Status::OK() : Status::Shutdown();
 }
@@ -85,6 +93,7 @@ void Applier::Run() {
       MutexLock l(&mu_);
       while (queue_.empty() && !stopping_) work_cv_.Wait();
       if (queue_.empty()) break;  // stopping, and everything applied
+      GatherLocked();
       groups.swap(queue_);
     }
     if (int64_t d = delay_ms_.load(); d > 0)
@@ -104,6 +113,7 @@ void Applier::Run() {
       MutexLock l(&mu_);
       pending_bytes_ -= std::min(bytes, pending_bytes_);
       if (!st.ok() && failure_.ok()) failure_ = st;
+      last_batch_ = std::chrono::steady_clock::now();
     }
     room_cv_.SignalAll();
     groups.clear();
@@ -119,6 +129,12 @@ void Applier::Run() {
         spdlog::warn("Checkpoint failed (the log keeps its segments): {}", st.ToString());
     }
   }
+}
+
+void Applier::GatherLocked() {
+  const auto until = last_batch_ + options_.gather;
+  while (urgent_ == 0 && !stopping_ && std::chrono::steady_clock::now() < until)
+    work_cv_.WaitUntil(until);
 }
 
 Status Applier::Checkpoint() {

@@ -115,7 +115,7 @@ Lsn CommitLog::ack_lsn() const {
                                           : written_lsn_.load(std::memory_order_acquire);
 }
 
-void CommitLog::WhenAcked(Lsn lsn, std::function<void(Status)> done) {
+void CommitLog::WhenAcked(Lsn lsn, std::function<void(Status)> done, AckWake wake) {
   if (lsn <= ack_lsn()) {
     done(Status::OK());
     return;
@@ -125,7 +125,7 @@ void CommitLog::WhenAcked(Lsn lsn, std::function<void(Status)> done) {
     if (failure_.ok()) {
       // Re-check under the lock: the commit thread publishes before it takes the lock to notify.
       if (lsn > ack_lsn()) {
-        WakeForQueued();
+        if (wake == AckWake::kCommitThread) WakeForQueued();
         waiters_.push_back({lsn, std::move(done)});
         return;
       }
@@ -218,7 +218,6 @@ void CommitLog::SyncedUpTo(Lsn lsn, std::chrono::steady_clock::time_point start)
 }
 
 void CommitLog::Run() {
-  std::vector<Record> batch;
   while (true) {
     {
       MutexLock l(&mu_);
@@ -238,43 +237,64 @@ void CommitLog::Run() {
       }
       idle_ = false;
       if (queue_.empty() && stopping_) break;
-      batch.swap(queue_);
     }
-    if (healthy()) {
-      const auto picked = std::chrono::steady_clock::now();
-      if (int64_t d = commit_delay_ms_.load(); d > 0)
-        std::this_thread::sleep_for(std::chrono::milliseconds(d));
-      // Under always the write itself syncs (RocksDB writes the WAL, then fdatasyncs it): one
-      // fsync for the whole group. Otherwise the syncer syncs once a second (everysec) or never.
-      const bool sync = policy() == FsyncPolicy::kAlways;
-      auto start = std::chrono::steady_clock::now();
-      Status st = writer_->Write(batch, sync);
-      if (!st.ok()) {
-        Fail(st);
-        if (applier_ != nullptr) applier_->Release(Applier::Bytes(batch));
-      } else {
-        groups_.fetch_add(1, std::memory_order_relaxed);
-        records_.fetch_add(batch.size(), std::memory_order_relaxed);
-        group_sizes_.Observe(static_cast<double>(batch.size()));
-        const Lsn last = batch.back().lsn;
-        written_lsn_.store(last, std::memory_order_release);
-        if (sync) SyncedUpTo(last, start);
-        RecordLatency("commit", std::chrono::steady_clock::now() - picked);
-        if (applier_ != nullptr) {
-          applier_->Enqueue(std::move(batch));
-          batch = std::vector<Record>();
-        }
-        // The syncer is not woken here: it polls at least every 100 ms, so waking it for every
-        // group (two context switches each) bought nothing but CPU.
-        { MutexLock l(&mu_); }
-        written_cv_.SignalAll();
-        NotifyWaiters();
-      }
-    } else if (applier_ != nullptr) {
-      applier_->Release(Applier::Bytes(batch));  // never written: never applied
-    }
-    batch.clear();
+    WriteQueued();
   }
+}
+
+void CommitLog::Lead() {
+  {
+    MutexLock l(&mu_);
+    if (queue_.empty()) return;  // another writer has them: it notifies
+    if (stopping_ || policy() == FsyncPolicy::kAlways || commit_delay_ms_.load() > 0) {
+      WakeForQueued();
+      return;
+    }
+  }
+  WriteQueued();
+}
+
+void CommitLog::WriteQueued() {
+  MutexLock w(&write_mu_);
+  std::vector<Record> batch;
+  {
+    MutexLock l(&mu_);
+    batch.swap(queue_);
+  }
+  if (!batch.empty()) WriteGroup(batch);
+}
+
+void CommitLog::WriteGroup(std::vector<Record>& batch) {
+  if (!healthy()) {
+    if (applier_ != nullptr) applier_->Release(Applier::Bytes(batch));  // never applied
+    return;
+  }
+  const auto picked = std::chrono::steady_clock::now();
+  if (int64_t d = commit_delay_ms_.load(); d > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(d));
+  // Under always the write itself syncs (one fdatasync for the whole group). Otherwise the
+  // syncer syncs once a second (everysec) or never.
+  const bool sync = policy() == FsyncPolicy::kAlways;
+  auto start = std::chrono::steady_clock::now();
+  Status st = writer_->Write(batch, sync);
+  if (!st.ok()) {
+    Fail(st);
+    if (applier_ != nullptr) applier_->Release(Applier::Bytes(batch));
+    return;
+  }
+  groups_.fetch_add(1, std::memory_order_relaxed);
+  records_.fetch_add(batch.size(), std::memory_order_relaxed);
+  group_sizes_.Observe(static_cast<double>(batch.size()));
+  const Lsn last = batch.back().lsn;
+  written_lsn_.store(last, std::memory_order_release);
+  if (sync) SyncedUpTo(last, start);
+  RecordLatency("commit", std::chrono::steady_clock::now() - picked);
+  if (applier_ != nullptr) applier_->Enqueue(std::move(batch));
+  // The syncer is not woken here: it polls at least every 100 ms, so waking it for every group
+  // (two context switches each) bought nothing but CPU.
+  { MutexLock l(&mu_); }
+  written_cv_.SignalAll();
+  NotifyWaiters();
 }
 
 bool CommitLog::SyncDue() const {

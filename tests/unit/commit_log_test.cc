@@ -184,6 +184,100 @@ TEST(CommitLog, AnAppendWakesTheCommitThreadOnceItStoppedPolling) {
   EXPECT_OK(log.Stop());
 }
 
+// Lead() on the thread that queued the records and waits for them: under everysec it writes
+// them itself, as one group, before it returns, and their waiter hears on that thread.
+TEST(CommitLog, LeadWritesTheQueuedGroupOnTheCallingThread) {
+  FakeWriter w;
+  CommitLog log(&w, FsyncPolicy::kEverysec, 0);
+  log.set_idle_poll_for_testing(std::chrono::hours(1));  // the commit thread never looks
+  log.Start();
+  while (!log.idle_for_testing()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  OnDeferringThread([&] {
+    Lsn last = 0;
+    for (int i = 0; i < 4; ++i) last = log.Append(Put("k" + std::to_string(i)));
+    std::thread::id heard_on;
+    bool heard = false;
+    log.WhenAcked(
+        last,
+        [&](Status st) {
+          EXPECT_OK(st);
+          heard = true;
+          heard_on = std::this_thread::get_id();
+        },
+        CommitLog::AckWake::kCallerLeads);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(log.written_lsn(), 0u);  // the wait woke nobody
+    log.Lead();
+    EXPECT_EQ(log.written_lsn(), last);
+    EXPECT_TRUE(heard);
+    EXPECT_EQ(heard_on, std::this_thread::get_id());
+  });
+  EXPECT_OK(log.Stop());
+  ASSERT_EQ(w.batches.size(), 1u);
+  EXPECT_EQ(w.batches[0], (std::vector<Lsn>{1, 2, 3, 4}));
+  EXPECT_EQ(w.syncs, 0);  // everysec: the write does not sync, the syncer does
+}
+
+// Under always the fsync would hold up the io thread's other clients: Lead() hands the group
+// to the commit thread, which writes and syncs it.
+TEST(CommitLog, LeadUnderAlwaysWakesTheCommitThread) {
+  FakeWriter w;
+  CommitLog log(&w, FsyncPolicy::kAlways, 0);
+  log.set_idle_poll_for_testing(std::chrono::hours(1));
+  log.Start();
+  while (!log.idle_for_testing()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  OnDeferringThread([&] {
+    Lsn lsn = log.Append(Put("a"));
+    auto p = std::make_shared<std::promise<std::thread::id>>();
+    log.WhenAcked(
+        lsn, [p](Status) { p->set_value(std::this_thread::get_id()); },
+        CommitLog::AckWake::kCallerLeads);
+    log.Lead();
+    auto f = p->get_future();
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_NE(f.get(), std::this_thread::get_id());
+    EXPECT_GE(log.durable_lsn(), lsn);
+  });
+  EXPECT_OK(log.Stop());
+  EXPECT_EQ(w.syncs, 1);
+}
+
+// Leaders on several threads and the commit thread write concurrently: every record once, in
+// LSN order, every waiter hears OK.
+TEST(CommitLog, LeadersAndTheCommitThreadWriteInLsnOrder) {
+  FakeWriter w;
+  CommitLog log(&w, FsyncPolicy::kEverysec, 0);
+  log.set_idle_poll_for_testing(std::chrono::milliseconds(1));
+  log.Start();
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      CommitLog::DeferWakeupsOnThisThread();
+      for (int i = 0; i < 200; ++i) {
+        Lsn lsn = log.Append(Put("k"));
+        if (i % 3 == t % 3) continue;  // some nobody waits for: the poll writes them
+        auto p = std::make_shared<std::promise<Status>>();
+        log.WhenAcked(
+            lsn, [p](Status st) { p->set_value(std::move(st)); }, CommitLog::AckWake::kCallerLeads);
+        log.Lead();
+        if (p->get_future().get().ok()) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_OK(log.Stop());
+  Lsn prev = 0;
+  for (const auto& b : w.batches) {
+    for (Lsn l : b) {
+      ASSERT_EQ(l, prev + 1);
+      prev = l;
+    }
+  }
+  EXPECT_EQ(prev, 800u);
+  EXPECT_GT(ok.load(), 400);
+}
+
 TEST(CommitLog, FailedWriteIsNeverAcknowledged) {
   FakeWriter w;
   CommitLog log(&w, FsyncPolicy::kAlways, 0);

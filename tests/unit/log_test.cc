@@ -340,6 +340,35 @@ TEST(Engine, KillsBetweenFlushAndPurgeRecoverExactly) {
   }
 }
 
+// After a batch the applier lets groups gather for its window; somebody waiting for it
+// (WaitApplied) ends the window at once, and so does closing.
+TEST(Engine, TheApplierGathersUntilSomebodyWaits) {
+  test::TempDir dir;
+  EngineOptions o = SmallEngine(dir.path());
+  o.apply.gather = std::chrono::hours(1);
+  o.policy = FsyncPolicy::kNo;
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok());
+  SetOptions so;
+  Lsn first = (*e)->keyspace()->Set(0, "a", "1", so)->lsn;
+  ASSERT_OK((*e)->commit_log()->WaitApplied(first));  // no batch yet: no window to wait out
+  Lsn second = (*e)->keyspace()->Set(0, "b", "2", so)->lsn;
+  ASSERT_OK(WaitAcked((*e)->commit_log(), second));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_LT((*e)->applier()->applied_lsn(), second);  // written, gathering for the next batch
+  auto waited =
+      std::async(std::launch::async, [&] { return (*e)->commit_log()->WaitApplied(second); });
+  ASSERT_EQ(waited.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_OK(waited.get());
+  Lsn third = (*e)->keyspace()->Set(0, "c", "3", so)->lsn;
+  ASSERT_OK(WaitAcked((*e)->commit_log(), third));
+  ASSERT_OK((*e)->Close());  // applies what gathers, does not wait out the window
+  auto again = Engine::Open(o);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->replayed_records(), 0u);
+  EXPECT_EQ((*again)->keyspace()->Counts(0).keys, 3);
+}
+
 TEST(Engine, BackPressureHoldsPendingBytesNearTheBound) {
   test::TempDir dir;
   EngineOptions o = SmallEngine(dir.path());

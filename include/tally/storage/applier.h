@@ -36,6 +36,11 @@ struct ApplierOptions {
   // Sealed log segments, in bytes, past which RocksDB is flushed and the log purged.
   // Default: 64 MiB.
   uint64_t checkpoint_bytes = 64 << 20;
+  // After a batch the applier lets groups gather this long before the next one, unless
+  // someone waits for it (WaitApplied, a writer out of room, Stop). Each RocksDB write and
+  // each wake-up of the applier has a fixed cost, which one-command-per-client loads paid per
+  // group of a few records. 0: apply as soon as a group is queued.
+  std::chrono::milliseconds gather{10};
 };
 
 struct ApplierStats {
@@ -89,6 +94,9 @@ class Applier {
 
  private:
   void Run();
+  // Waits (mu_ held) until the gather window after the last batch has passed, or somebody
+  // needs the applier now.
+  void GatherLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store* const store_;
   Log* const log_;
@@ -102,6 +110,8 @@ class Applier {
   std::vector<std::vector<Record>> queue_ GUARDED_BY(mu_);
   size_t pending_bytes_ GUARDED_BY(mu_) = 0;  // queued + being applied
   bool stopping_ GUARDED_BY(mu_) = false;
+  int urgent_ GUARDED_BY(mu_) = 0;  // WaitApplied callers and writers waiting for room
+  std::chrono::steady_clock::time_point last_batch_ GUARDED_BY(mu_);
   Status failure_ GUARDED_BY(mu_);
   Mutex checkpoint_mu_;  // one checkpoint at a time
   std::thread thread_;

@@ -87,9 +87,21 @@ class CommitLog {
   // The LSN a reply may reveal under the current policy: durable_lsn under always, written_lsn
   // under everysec and no (replies never wait for fsync there, but do wait for the write).
   Lsn ack_lsn() const;
+  // Who gets records nobody has written yet on their way when a caller starts to wait.
+  enum class AckWake {
+    kCommitThread,  // wake the commit thread now
+    kCallerLeads,   // the caller calls Lead() once it has queued all it will for now
+  };
   // Calls `done` once ack_lsn() >= lsn (OK) or when the log fails (the error). `done` runs on
-  // the commit thread, or inline if the condition already holds; it must not block.
-  void WhenAcked(Lsn lsn, std::function<void(Status)> done);
+  // the thread that wrote (or synced) the record, or inline if the condition already holds; it
+  // must not block.
+  void WhenAcked(Lsn lsn, std::function<void(Status)> done, AckWake wake = AckWake::kCommitThread);
+  // For an io thread at the end of a pass, after WhenAcked(..., kCallerLeads): under everysec
+  // and no it writes everything queued itself, as one group (one write(2), in LSN order with
+  // the commit thread's groups), and notifies the waiters, so a reply costs no hand-off to the
+  // commit thread and back (Redis writes its AOF in beforeSleep the same way). Under always,
+  // whose fsync would hold up the thread's other clients, it wakes the commit thread instead.
+  void Lead();
 
   // Highest LSN whose record the writer has (the OS has it: a process crash loses nothing).
   Lsn written_lsn() const { return written_lsn_.load(std::memory_order_acquire); }
@@ -128,6 +140,12 @@ class CommitLog {
     std::function<void(Status)> done;
   };
   void Run();
+  // Takes everything queued and writes it as one group (WriteGroup). Writers take write_mu_
+  // before mu_, so groups reach the writer and the applier in LSN order.
+  void WriteQueued() LOCKS_EXCLUDED(write_mu_);
+  // Writes `batch` (syncing under always), publishes written_lsn, hands it to the applier and
+  // notifies waiters; fails the log if the write fails.
+  void WriteGroup(std::vector<Record>& batch) EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void RunSyncer();
   // Whether the syncer should sync (or, once the writer is done, finish) now.
   bool SyncDue() const EXCLUSIVE_LOCKS_REQUIRED(sync_mu_);
@@ -154,6 +172,7 @@ class CommitLog {
   Histogram group_sizes_{Histogram::SizeBounds()};
   Histogram fsync_seconds_{Histogram::LatencyBounds()};
 
+  Mutex write_mu_;  // held by whoever writes a group; taken before mu_
   mutable Mutex mu_;
   CondVar cv_{&mu_};
   CondVar written_cv_{&mu_};
