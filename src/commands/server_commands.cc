@@ -39,11 +39,14 @@ void ConfigSetCommand(CommandContext& ctx) {
       return ctx.reply.Error(errors::Fill(errors::kConfigSetUnknown, ctx.args[i]));
     }
   }
-  for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
-    Status st = ctx.server.config().Set(ctx.args[i], ctx.args[i + 1], /*at_runtime=*/true);
-    if (!st.ok()) {
-      return ctx.reply.Error(errors::Fill(errors::kConfigSetFailed, ctx.args[i], st.message()));
-    }
+  std::vector<Config::NameValue> pairs;
+  for (size_t i = 2; i + 1 < ctx.args.size(); i += 2)
+    pairs.emplace_back(ctx.args[i], ctx.args[i + 1]);
+  size_t failed = 0;
+  Status st = ctx.server.config().SetAtRuntime(pairs, &failed);
+  if (!st.ok()) {
+    return ctx.reply.Error(
+        errors::Fill(errors::kConfigSetFailed, pairs[failed].first, st.message()));
   }
   ctx.reply.Ok();
 }

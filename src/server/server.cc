@@ -133,7 +133,7 @@ Status Server::Open() {
       std::chrono::milliseconds(config_->Int(Opt::kDebugCommitDelayMs)));
   engine_->applier()->set_apply_delay_for_testing(
       std::chrono::milliseconds(config_->Int(Opt::kDebugApplyDelayMs)));
-  config_->SetListener([this](Opt o) {
+  config_->SetListener([this](Opt o) -> Status {
     if (o == Opt::kAppendfsync)
       engine_->commit_log()->set_policy(static_cast<FsyncPolicy>(config_->Int(o)));
     if (o == Opt::kDebugCommitDelayMs)
@@ -147,6 +147,8 @@ Status Server::Open() {
     }
     if (o == Opt::kDebugApplyDelayMs)
       engine_->applier()->set_apply_delay_for_testing(std::chrono::milliseconds(config_->Int(o)));
+    if (IsTlsOption(o)) return ReloadTls();
+    return Status::OK();
   });
   spdlog::info("Data store opened in {} in {} ms (RocksDB at LSN {}, {} log records replayed)",
                config_->Str(Opt::kDir), NowMs() - t0, engine_->store_lsn(),

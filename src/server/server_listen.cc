@@ -44,7 +44,10 @@ Status Server::Listen() {
       return Status::InvalidArgument(context.status().message() +
                                      ". Failed to configure TLS. Check logs for more info.");
     }
-    tls_context_ = std::move(*context);
+    {
+      MutexLock l(&tls_mu_);
+      tls_context_ = std::move(*context);
+    }
     auto bound = ListenOn(tls_port, ListenKind::kTls);
     if (!bound.ok()) return bound.status();
     tls_port_ = *bound;
@@ -58,6 +61,23 @@ Status Server::Listen() {
   }
   for (auto& l : listeners_) StartAccepting(l.get());
   return Status::OK();
+}
+
+Status Server::ReloadTls() {
+  if (tls_port_ == 0) return Status::OK();
+  auto context = MakeTlsContext(*config_);
+  if (!context.ok()) {
+    spdlog::warn("Failed to configure TLS: {}", context.status().message());
+    return Status::InvalidArgument(errors::kTlsUpdateFailed);
+  }
+  MutexLock l(&tls_mu_);
+  tls_context_ = std::move(*context);
+  return Status::OK();
+}
+
+std::shared_ptr<asio::ssl::context> Server::TlsContext() const {
+  MutexLock l(&tls_mu_);
+  return tls_context_;
 }
 
 StatusOr<int> Server::ListenOn(int port, ListenKind kind) {
@@ -125,7 +145,7 @@ void Server::StartAccepting(Listener* l) {
                                                   next_client_id_.fetch_add(1));
         OnAccepted(c, c->Run(), c->executor());
       } else {
-        Stream stream = l->kind == ListenKind::kTls ? Stream(std::move(socket), *tls_context_)
+        Stream stream = l->kind == ListenKind::kTls ? Stream(std::move(socket), TlsContext())
                                                     : Stream(std::move(socket));
         auto c = std::make_shared<Connection>(std::move(stream), *this, acks_[k],
                                               next_client_id_.fetch_add(1));

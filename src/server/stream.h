@@ -11,6 +11,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/ssl/stream.hpp>
+#include <memory>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -25,8 +26,9 @@ class Stream {
   // Plain TCP.
   explicit Stream(asio::ip::tcp::socket socket) : plain_(std::move(socket)) {}
   // TLS, server side, over `socket`; the caller runs the handshake (tls()) before anything else.
-  Stream(asio::ip::tcp::socket socket, asio::ssl::context& context)
-      : tls_(std::in_place, std::move(socket), context) {}
+  // The stream keeps `context` alive (CONFIG SET tls-* gives later clients another one).
+  Stream(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> context)
+      : context_(std::move(context)), tls_(std::in_place, std::move(socket), *context_) {}
 
   // The TCP socket underneath (addresses, options, cancel, close).
   asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer() : *plain_; }
@@ -62,6 +64,7 @@ class Stream {
 
  private:
   std::optional<asio::ip::tcp::socket> plain_;
+  std::shared_ptr<asio::ssl::context> context_;  // before tls_, which uses it
   std::optional<TlsStream> tls_;
 };
 

@@ -1,5 +1,6 @@
 #include "tally/util/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -173,22 +174,31 @@ const std::vector<OptionSpec>& Specs() {
        true},
       {Opt::kAclfile, "aclfile", Kind::kString, ""},
       {Opt::kTlsPort, "tls-port", Kind::kInt, "0", 0, 65535},
-      {Opt::kTlsCertFile, "tls-cert-file", Kind::kString, ""},
-      {Opt::kTlsKeyFile, "tls-key-file", Kind::kString, ""},
-      {Opt::kTlsKeyFilePass, "tls-key-file-pass", Kind::kString, ""},
-      {Opt::kTlsCaCertFile, "tls-ca-cert-file", Kind::kString, ""},
-      {Opt::kTlsCaCertDir, "tls-ca-cert-dir", Kind::kString, ""},
+      // The TLS context is rebuilt when these change at run time (Server's listener).
+      {Opt::kTlsCertFile, "tls-cert-file", Kind::kString, "", 0, 0, {}, true},
+      {Opt::kTlsKeyFile, "tls-key-file", Kind::kString, "", 0, 0, {}, true},
+      {Opt::kTlsKeyFilePass, "tls-key-file-pass", Kind::kString, "", 0, 0, {}, true},
+      {Opt::kTlsCaCertFile, "tls-ca-cert-file", Kind::kString, "", 0, 0, {}, true},
+      {Opt::kTlsCaCertDir, "tls-ca-cert-dir", Kind::kString, "", 0, 0, {}, true},
       {Opt::kTlsAuthClients,
        "tls-auth-clients",
        Kind::kEnum,
        "yes",
        0,
        0,
-       {"no", "yes", "optional"}},
-      {Opt::kTlsProtocols, "tls-protocols", Kind::kString, ""},
-      {Opt::kTlsCiphers, "tls-ciphers", Kind::kString, ""},
-      {Opt::kTlsCiphersuites, "tls-ciphersuites", Kind::kString, ""},
-      {Opt::kTlsPreferServerCiphers, "tls-prefer-server-ciphers", Kind::kBool, "no"},
+       {"no", "yes", "optional"},
+       true},
+      {Opt::kTlsProtocols, "tls-protocols", Kind::kString, "", 0, 0, {}, true},
+      {Opt::kTlsCiphers, "tls-ciphers", Kind::kString, "", 0, 0, {}, true},
+      {Opt::kTlsCiphersuites, "tls-ciphersuites", Kind::kString, "", 0, 0, {}, true},
+      {Opt::kTlsPreferServerCiphers,
+       "tls-prefer-server-ciphers",
+       Kind::kBool,
+       "no",
+       0,
+       0,
+       {},
+       true},
       {Opt::kSupervised,
        "supervised",
        Kind::kEnum,
@@ -280,6 +290,63 @@ Config::Config() {
 bool Config::Known(std::string_view name) { return Find(name) != nullptr; }
 
 Status Config::Set(std::string_view name, std::string_view value, bool at_runtime) {
+  if (!at_runtime) return Assign(name, value, false);
+  const NameValue pair{name, value};
+  size_t failed = 0;
+  return SetAtRuntime({&pair, 1}, &failed);
+}
+
+Status Config::SetAtRuntime(std::span<const NameValue> pairs, size_t* failed) {
+  struct Saved {
+    Opt opt;
+    int64_t number;
+    std::string text;
+  };
+  std::vector<Saved> saved;
+  auto restore = [&] {
+    for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
+      ints_[static_cast<int>(it->opt)].store(it->number, std::memory_order_relaxed);
+      MutexLock l(&mu_);
+      strs_[static_cast<int>(it->opt)] = it->text;
+    }
+  };
+  for (size_t k = 0; k < pairs.size(); ++k) {
+    const OptionSpec* spec = Find(pairs[k].first);
+    const bool twice =
+        spec != nullptr &&
+        std::any_of(saved.begin(), saved.end(), [&](const Saved& s) { return s.opt == spec->opt; });
+    if (twice) {
+      *failed = k;
+      restore();
+      return Status::InvalidArgument("duplicate parameter");
+    }
+    if (spec != nullptr) saved.push_back({spec->opt, Int(spec->opt), Str(spec->opt)});
+    Status st = Assign(pairs[k].first, pairs[k].second, /*at_runtime=*/true);
+    if (!st.ok()) {
+      *failed = k;
+      restore();
+      return st;
+    }
+  }
+  std::function<Status(Opt)> listener;
+  {
+    MutexLock l(&mu_);
+    listener = listener_;
+  }
+  if (!listener) return Status::OK();
+  for (size_t k = 0; k < saved.size(); ++k) {
+    Status st = listener(saved[k].opt);
+    if (!st.ok()) {
+      *failed = k;
+      restore();
+      for (const Saved& s : saved) (void)listener(s.opt);
+      return st;
+    }
+  }
+  return Status::OK();
+}
+
+Status Config::Assign(std::string_view name, std::string_view value, bool at_runtime) {
   const OptionSpec* spec = Find(name);
   if (spec == nullptr) return Status::InvalidArgument("Bad directive or wrong number of arguments");
   if (spec->kind == Kind::kReadOnly) {
@@ -289,19 +356,14 @@ Status Config::Set(std::string_view name, std::string_view value, bool at_runtim
                                    spec->default_value + "'");
   }
   if (at_runtime && !spec->runtime) return Status::InvalidArgument("can't set immutable config");
-  std::function<void(Opt)> listener;
   if (spec->kind == Kind::kString) {
     MutexLock l(&mu_);
     strs_[static_cast<int>(spec->opt)] = std::string(value);
-    listener = listener_;
-  } else {
-    auto v = ParseValue(*spec, value);
-    if (!v.ok()) return v.status();
-    ints_[static_cast<int>(spec->opt)].store(*v, std::memory_order_relaxed);
-    MutexLock l(&mu_);
-    listener = listener_;
+    return Status::OK();
   }
-  if (at_runtime && listener) listener(spec->opt);
+  auto v = ParseValue(*spec, value);
+  if (!v.ok()) return v.status();
+  ints_[static_cast<int>(spec->opt)].store(*v, std::memory_order_relaxed);
   return Status::OK();
 }
 
@@ -386,7 +448,7 @@ std::vector<Config::RewriteLine> Config::RewriteLines() const {
   return out;
 }
 
-void Config::SetListener(std::function<void(Opt)> listener) {
+void Config::SetListener(std::function<Status(Opt)> listener) {
   MutexLock l(&mu_);
   listener_ = std::move(listener);
 }

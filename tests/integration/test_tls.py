@@ -3,7 +3,8 @@ raw ssl sockets. Certificates are made for the run with Debian's openssl. Checks
 certificates (tls-auth-clients yes/optional/no), TLS only (port 0), both ports at once on the
 same data, a plaintext client on the TLS port (closed, nobody else harmed), tls-protocols,
 start-up errors with Redis's texts, pub/sub and MONITOR over TLS (reads and writes at once on
-one TLS stream), and the reply bytes against Debian's redis-server 7.0 over TLS."""
+one TLS stream), CONFIG SET tls-* at run time, and the reply bytes against Debian's
+redis-server 7.0 over TLS."""
 import os
 import socket
 import ssl
@@ -14,7 +15,7 @@ import time
 
 import redis
 
-from harness import TALLYD, RedisServer, Tallyd, encode, free_port, run_tests
+from harness import TALLYD, RedisServer, Tallyd, encode, exchange, free_port, run_tests
 
 CERTS = tempfile.mkdtemp(prefix="tally-tls-")
 
@@ -31,7 +32,8 @@ def make_certs():
            "-out", f"{ca}.crt", "-subj", f"/CN={ca}", "-days", "30")
     with open(os.path.join(CERTS, "san.ext"), "w") as f:
         f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    for name, ca in (("server", "ca"), ("client", "ca"), ("stranger", "other-ca")):
+    for name, ca in (("server", "ca"), ("client", "ca"), ("stranger", "other-ca"),
+                     ("server2", "other-ca")):
         sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
            f"{name}.csr", "-subj", f"/CN={name}")
         sh("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey",
@@ -51,8 +53,8 @@ def tls_options(auth="yes", extra=()):
             "--tls-ca-cert-file", path("ca.crt"), "--tls-auth-clients", auth] + list(extra)
 
 
-def client_context(cert="client", max_version=None):
-    ctx = ssl.create_default_context(cafile=path("ca.crt"))
+def client_context(cert="client", max_version=None, trust="ca"):
+    ctx = ssl.create_default_context(cafile=path(f"{trust}.crt"))
     if cert:
         ctx.load_cert_chain(path(f"{cert}.crt"), path(f"{cert}.key"))
     if max_version:
@@ -60,9 +62,15 @@ def client_context(cert="client", max_version=None):
     return ctx
 
 
-def tls_socket(port, cert="client", max_version=None, timeout=5):
+def tls_socket(port, cert="client", max_version=None, timeout=5, trust="ca"):
     raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    return client_context(cert, max_version).wrap_socket(raw, server_hostname="localhost")
+    return client_context(cert, max_version, trust).wrap_socket(raw, server_hostname="localhost")
+
+
+def tls_ping(port, trust="ca"):
+    with tls_socket(port, trust=trust) as s:
+        s.sendall(b"PING\r\n")
+        return s.recv(16)
 
 
 def tls_exchange(port, data, expect_end, timeout=5):
@@ -298,6 +306,75 @@ def test_differential_against_redis_over_tls():
     assert replies[1].endswith(b"$3\r\nend\r\n")
 
 
+def test_config_set_tls_swaps_the_context_for_new_clients():
+    """CONFIG SET tls-cert-file + tls-key-file (one command, as a rotation does) gives new TLS
+    clients the new certificate; a connection made before keeps its own; a refused change
+    (a file that is not there, a key that does not match) leaves everything as it was."""
+    with TlsTallyd() as t:
+        old = tls_socket(t.tls_port)
+        old.sendall(b"PING\r\n")
+        assert old.recv(16) == b"+PONG\r\n"
+        r = redis.Redis(port=t.port, socket_timeout=5)
+        for args in (("tls-cert-file", "/nonexistent.crt"),
+                     ("tls-cert-file", path("server2.crt")),  # the old key does not match it
+                     ("tls-key-file", path("server.key"), "tls-cert-file", path("server2.crt"))):
+            try:
+                r.execute_command("CONFIG", "SET", *args)
+                raise AssertionError(f"CONFIG SET {args} was accepted")
+            except redis.ResponseError as e:
+                assert str(e) == ("CONFIG SET failed (possibly related to argument "
+                                  f"'{args[0]}') - Unable to update TLS configuration. "
+                                  "Check server logs."), str(e)
+            assert r.config_get("tls-cert-file") == {"tls-cert-file": path("server.crt")}
+            assert r.config_get("tls-key-file") == {"tls-key-file": path("server.key")}
+            assert tls_ping(t.tls_port) == b"+PONG\r\n"
+        assert r.execute_command("CONFIG", "SET", "tls-cert-file", path("server2.crt"),
+                                 "tls-key-file", path("server2.key")) in (b"OK", "OK", True)
+        assert tls_ping(t.tls_port, trust="other-ca") == b"+PONG\r\n"
+        try:
+            tls_ping(t.tls_port, trust="ca")
+            raise AssertionError("a client trusting only the old CA got through")
+        except ssl.SSLCertVerificationError:
+            pass
+        old.sendall(b"INCR n\r\n")
+        assert old.recv(16) == b":1\r\n"
+        old.close()
+        # Clients now need no certificate: the context is rebuilt with the new rule.
+        assert r.config_set("tls-auth-clients", "no")
+        with tls_socket(t.tls_port, cert=None, trust="other-ca") as s:
+            s.sendall(b"GET n\r\n")
+            assert s.recv(16) == b"$1\r\n1\r\n"
+        assert t.proc.poll() is None
+
+
+CONFIG_DIFF = [
+    encode("CONFIG", "SET", "tls-cert-file", "/nonexistent.crt"),
+    encode("CONFIG", "GET", "tls-cert-file"),
+    encode("CONFIG", "SET", "tls-ciphers", "NO-SUCH-CIPHER"),
+    encode("CONFIG", "GET", "tls-ciphers"),
+    encode("CONFIG", "SET", "tls-protocols", "TLSv1.2", "tls-protocols", "TLSv1.3"),
+    encode("CONFIG", "SET", "maxclients", "77", "timeout", "abc"),
+    encode("CONFIG", "GET", "maxclients"),
+    encode("CONFIG", "SET", "maxclients", "78", "timeout", "5"),
+    encode("CONFIG", "GET", "maxclients"),
+    encode("CONFIG", "GET", "timeout"),
+    encode("CONFIG", "SET", "tls-protocols", "TLSv1.2"),
+    encode("CONFIG", "GET", "tls-protocols"),
+]
+
+
+def test_config_set_differential_against_redis():
+    """The same CONFIG SETs to redis-server 7.0 (with a TLS port) and to tallyd: refused TLS
+    changes, a duplicate parameter, all-or-nothing across parameters, bytes compared."""
+    replies = []
+    rs = RedisServer(extra=["--tls-port", str(free_port())] + tls_options("yes"))
+    with rs, TlsTallyd() as t:
+        for port in (rs.port, t.port):
+            replies.append(exchange(port, b"".join(CONFIG_DIFF))[0])
+    assert replies[0] == replies[1], replies
+    assert b"Unable to update TLS configuration" in replies[1]
+
+
 if __name__ == "__main__":
     make_certs()
     run_tests([
@@ -309,4 +386,6 @@ if __name__ == "__main__":
         test_tls_protocols,
         test_bad_tls_settings_stop_start_up_with_redis_texts,
         test_differential_against_redis_over_tls,
+        test_config_set_tls_swaps_the_context_for_new_clients,
+        test_config_set_differential_against_redis,
     ])

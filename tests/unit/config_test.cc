@@ -52,6 +52,46 @@ TEST(Config, RuntimeSetAndGet) {
   EXPECT_EQ(c.Get("appendonly")[0].second, "yes");
 }
 
+// Redis 7's CONFIG SET: every value stored, then applied; a refused value or a failed apply
+// puts every option back (and re-applies the old values).
+TEST(Config, RuntimeSetIsAllOrNothing) {
+  Config c;
+  std::vector<Opt> applied;
+  c.SetListener([&](Opt o) -> Status {
+    applied.push_back(o);
+    if (o == Opt::kTlsCiphers && c.Str(o) == "bad") return Status::InvalidArgument("no such");
+    return Status::OK();
+  });
+  size_t failed = 99;
+  std::vector<Config::NameValue> p = {{"maxclients", "10"}, {"timeout", "x"}};
+  EXPECT_FALSE(c.SetAtRuntime(p, &failed).ok());
+  EXPECT_EQ(failed, 1u);
+  EXPECT_EQ(c.Int(Opt::kMaxclients), 10000);
+  EXPECT_TRUE(applied.empty());  // nothing is applied before every value is good
+
+  p = {{"maxclients", "10"}, {"tls-ciphers", "bad"}};
+  Status st = c.SetAtRuntime(p, &failed);
+  EXPECT_EQ(st.message(), "no such");
+  EXPECT_EQ(failed, 1u);
+  EXPECT_EQ(c.Int(Opt::kMaxclients), 10000);
+  EXPECT_EQ(c.Str(Opt::kTlsCiphers), "");
+  EXPECT_EQ(applied, (std::vector<Opt>{Opt::kMaxclients, Opt::kTlsCiphers, Opt::kMaxclients,
+                                       Opt::kTlsCiphers}));
+
+  p = {{"maxclients", "10"}, {"MAXCLIENTS", "11"}};
+  EXPECT_EQ(c.SetAtRuntime(p, &failed).message(), "duplicate parameter");
+  EXPECT_EQ(failed, 1u);
+  EXPECT_EQ(c.Int(Opt::kMaxclients), 10000);
+
+  applied.clear();
+  p = {{"maxclients", "10"}, {"tls-ciphers", "HIGH"}};
+  EXPECT_OK(c.SetAtRuntime(p, &failed));
+  EXPECT_EQ(c.Int(Opt::kMaxclients), 10);
+  EXPECT_EQ(c.Str(Opt::kTlsCiphers), "HIGH");
+  EXPECT_EQ(applied, (std::vector<Opt>{Opt::kMaxclients, Opt::kTlsCiphers}));
+  EXPECT_EQ(c.Set("tls-port", "7000", true).message(), "can't set immutable config");
+}
+
 }  // namespace
 }  // namespace tally
 

@@ -216,6 +216,8 @@ inline constexpr const char* kConfigSetUnknown =
     "Unknown option or number of arguments for CONFIG SET - '%s'";
 inline constexpr const char* kConfigSetFailed =
     "CONFIG SET failed (possibly related to argument '%s') - %s";
+inline constexpr const char* kTlsUpdateFailed =
+    "Unable to update TLS configuration. Check server logs.";
 inline constexpr const char* kNoShutdown = "No shutdown in progress.";
 inline constexpr const char* kMultiNested = "MULTI calls can not be nested";
 inline constexpr const char* kDiscardWithoutMulti = "DISCARD without MULTI";

@@ -101,6 +101,11 @@ class Server : public ServerContext {
   Status Listen();
   // Opens a listener of `kind` on every `bind` address for `port`; returns the port bound.
   StatusOr<int> ListenOn(int port, ListenKind kind);
+  // CONFIG SET tls-*: builds a context from the options now set and gives it to new TLS
+  // clients. Without a TLS port, nothing to do (as Redis). On failure the reason is logged, the
+  // old context stays, and the error is Redis's "Unable to update TLS configuration...".
+  Status ReloadTls();
+  std::shared_ptr<asio::ssl::context> TlsContext() const;
   void StartAccepting(Listener* listener);
   void OnAccepted(std::shared_ptr<Client> client, asio::awaitable<void> run,
                   asio::any_io_executor executor);
@@ -133,7 +138,10 @@ class Server : public ServerContext {
   std::unique_ptr<asio::thread_pool> script_pool_;
   std::unique_ptr<HttpApi> http_api_;
   int http_port_ = 0;
-  std::unique_ptr<asio::ssl::context> tls_context_;  // with a tls-port
+  // With a tls-port: what new TLS clients' streams are made from. CONFIG SET tls-* swaps it
+  // (ReloadTls); a stream keeps the context it was made from.
+  mutable Mutex tls_mu_;
+  std::shared_ptr<asio::ssl::context> tls_context_ GUARDED_BY(tls_mu_);
   int tls_port_ = 0;
   Histogram resp_latency_{Histogram::LatencyBounds()};
   Histogram http_latency_{Histogram::LatencyBounds()};

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -81,6 +82,12 @@ enum class Opt : int {
   kCount
 };
 
+// The options a TLS context is built from (all but tls-port); they may change at run time.
+inline bool IsTlsOption(Opt o) {
+  return static_cast<int>(o) > static_cast<int>(Opt::kTlsPort) &&
+         static_cast<int>(o) <= static_cast<int>(Opt::kTlsPreferServerCiphers);
+}
+
 class Config {
  public:
   Config();
@@ -96,8 +103,15 @@ class Config {
   Status LoadArgs(const std::vector<std::string>& args);
 
   // Sets one option by name (case-insensitive). With `at_runtime`, options that cannot change
-  // while running are refused ("can't set immutable config"). Errors carry Redis's reason text.
+  // while running are refused ("can't set immutable config"), and the change is applied as
+  // SetAtRuntime applies it. Errors carry Redis's reason text.
   Status Set(std::string_view name, std::string_view value, bool at_runtime);
+  // Redis 7's CONFIG SET: several options changed at run time, all or nothing. Every value is
+  // checked and stored first, then the listener applies each option (so a certificate and its
+  // key change together); if a value is refused or the listener fails, every option gets its
+  // old value back (re-applied) and `*failed` is the index of the pair the error is about.
+  using NameValue = std::pair<std::string_view, std::string_view>;
+  Status SetAtRuntime(std::span<const NameValue> pairs, size_t* failed);
   // True if `name` is an option (case-insensitive).
   static bool Known(std::string_view name);
   // (name, value) of every option whose name matches the glob, values formatted as Redis does.
@@ -124,14 +138,18 @@ class Config {
   };
   std::vector<UserLine> user_lines() const LOCKS_EXCLUDED(mu_);
 
-  // Called (on the thread of Set) after an option changed at run time.
-  void SetListener(std::function<void(Opt)> listener);
+  // Called (on the thread of Set) after an option changed at run time; an error refuses the
+  // change (the old value is restored).
+  void SetListener(std::function<Status(Opt)> listener);
 
  private:
+  // Parses and stores a value; no listener.
+  Status Assign(std::string_view name, std::string_view value, bool at_runtime);
+
   std::array<std::atomic<int64_t>, static_cast<int>(Opt::kCount)> ints_{};
   mutable Mutex mu_;
   std::array<std::string, static_cast<int>(Opt::kCount)> strs_ GUARDED_BY(mu_);
-  std::function<void(Opt)> listener_ GUARDED_BY(mu_);
+  std::function<Status(Opt)> listener_ GUARDED_BY(mu_);
   std::vector<UserLine> user_lines_ GUARDED_BY(mu_);
 };
 
