@@ -13,8 +13,8 @@ namespace tally {
 namespace {
 
 // The value of the key, for OBJECT; replies null (and returns nullopt) if there is none.
-std::optional<std::string> ObjectValue(CommandContext& ctx) {
-  auto r = ctx.keyspace().Get(ctx.db(), ctx.args[2]);
+std::optional<Keyspace::Value> ObjectValue(CommandContext& ctx) {
+  auto r = ctx.keyspace().Read(ctx.db(), ctx.args[2]);
   if (!r.ok()) {
     ReplyError(ctx.reply, r.status());
     return std::nullopt;
@@ -24,10 +24,12 @@ std::optional<std::string> ObjectValue(CommandContext& ctx) {
   return r->value;
 }
 
-// tryObjectEncoding's result for a string: "int" when it reads back as a long of at most 20
-// characters, else "embstr" up to 44 bytes, else "raw". (Redis keeps "raw" for values APPEND or
-// SETRANGE made; Tally does not track that.)
-bool IsIntEncoded(const std::string& v, int64_t* n) {
+// tryObjectEncoding's result for a string (a list is never int-encoded): "int" when it reads back
+// as a long of at most 20 characters, else "embstr" up to 44 bytes, else "raw". (Redis keeps "raw"
+// for values APPEND or SETRANGE made; Tally does not track that.)
+bool IsIntEncoded(const Keyspace::Value& value, int64_t* n) {
+  const std::string& v = value.data;
+  if (value.type != ValueType::kString) return false;
   auto parsed = v.size() <= 20 ? ParseInt64(v) : std::nullopt;
   if (!parsed || FormatInt64(*parsed) != v) return false;
   *n = *parsed;
@@ -38,7 +40,8 @@ void ObjectEncodingCommand(CommandContext& ctx) {
   auto v = ObjectValue(ctx);
   if (!v) return;
   int64_t n = 0;
-  ctx.reply.Bulk(IsIntEncoded(*v, &n) ? "int" : v->size() <= 44 ? "embstr" : "raw");
+  if (v->type == ValueType::kList) return ctx.reply.Bulk("quicklist");  // Redis 7.0's only one
+  ctx.reply.Bulk(IsIntEncoded(*v, &n) ? "int" : v->data.size() <= 44 ? "embstr" : "raw");
 }
 
 void ObjectRefcountCommand(CommandContext& ctx) {

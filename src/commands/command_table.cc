@@ -159,6 +159,9 @@ void ReplyError(ReplyWriter& reply, const Status& status) {
     case Status::Code::kIdsFull:
       reply.Error(errors::kIdsFull);
       return;
+    case Status::Code::kTooLarge:
+      reply.Error(errors::kListTooLong);
+      return;
     case Status::Code::kInvalidArgument:
       reply.Error(status.message());
       return;
@@ -407,6 +410,7 @@ void CommandTable::MaybeLogSlow(const CommandContext& ctx, const CommandSpec& sp
 std::unique_ptr<CommandTable> BuildCommandTable() {
   auto table = std::make_unique<CommandTable>();
   RegisterStringCommands(table.get());
+  RegisterListCommands(table.get());
   RegisterKeyspaceCommands(table.get());
   RegisterConnectionCommands(table.get());
   RegisterServerCommands(table.get());

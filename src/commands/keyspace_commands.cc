@@ -43,12 +43,11 @@ void ExistsCommand(CommandContext& ctx) {
 }
 
 void TypeCommand(CommandContext& ctx) {
-  std::string_view keys[] = {ctx.args[1]};
-  auto r = ctx.keyspace().Exists(ctx.db(), keys);
+  auto r = ctx.keyspace().Read(ctx.db(), ctx.args[1]);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
   if (!r->value) Notify(ctx, kNotifyKeyMiss, "keymiss", ctx.args[1]);
-  ctx.reply.SimpleString(r->value ? "string" : "none");
+  ctx.reply.SimpleString(r->value ? TypeName(r->value->type) : "none");
 }
 
 void TtlGeneric(CommandContext& ctx, bool ms) {
@@ -199,11 +198,12 @@ void MemoryUsageCommand(CommandContext& ctx) {
     if (!samples) return ctx.reply.Error(errors::kNotInteger);
     if (*samples < 0) return ctx.reply.Error(errors::kSyntax);
   }
-  auto r = ctx.keyspace().Get(ctx.db(), ctx.args[2]);
+  auto r = ctx.keyspace().Read(ctx.db(), ctx.args[2]);
   if (!r.ok()) return ReplyError(ctx.reply, r.status());
   ctx.WaitFor(r->lsn);
   if (!r->value) return ctx.reply.Null();
-  ctx.reply.Integer(static_cast<int64_t>(ctx.args[2].size() + r->value->size()) + kEntryOverhead);
+  ctx.reply.Integer(static_cast<int64_t>(ctx.args[2].size() + r->value->data.size()) +
+                    kEntryOverhead);
 }
 
 void MemoryHelpCommand(CommandContext& ctx) {

@@ -66,9 +66,10 @@ void ScanCommand(CommandContext& ctx) {
   uint64_t next = 0;
   if (!r->value.done && !keys.empty()) next = ctx.keyspace().SaveCursor(keys.back());
   std::vector<const std::string*> matched;
-  bool type_ok = !type || EqualsIgnoreCase(*type, "string");  // every Tally value is a string
-  for (const auto& k : keys)
-    if (type_ok && (!pattern || GlobMatch(*pattern, k))) matched.push_back(&k);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (type && !EqualsIgnoreCase(*type, TypeName(r->value.types[i]))) continue;
+    if (!pattern || GlobMatch(*pattern, keys[i])) matched.push_back(&keys[i]);
+  }
   ctx.reply.ArrayHeader(2);
   ctx.reply.Bulk(std::to_string(next));
   ctx.reply.ArrayHeader(matched.size());

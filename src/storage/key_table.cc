@@ -42,11 +42,12 @@ void KeyTable::Shard::Erase(DbIndex db, std::string_view key) {
   map.erase(it);
 }
 
-void KeyTable::Shard::Put(Entry& e, std::string data, int64_t expire_at_ms) {
+void KeyTable::Shard::Put(Entry& e, std::string data, int64_t expire_at_ms, ValueType type) {
   bytes_ += data.size();
   bytes_ -= e.data.size();
   e.data = std::move(data);
   e.expire_at_ms = expire_at_ms;
+  e.type = type;
   e.present = true;
 }
 
@@ -55,6 +56,7 @@ void KeyTable::Shard::MarkAbsent(Entry& e) {
   e.data.clear();
   e.data.shrink_to_fit();
   e.expire_at_ms = 0;
+  e.type = ValueType::kString;
   e.present = false;
 }
 

@@ -71,6 +71,7 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
         e.present = true;
         e.data.assign(decoded->payload);
         e.expire_at_ms = decoded->expire_at_ms;
+        e.type = decoded->type;
       }
     }
     if (!e.present && absent != nullptr) {
@@ -109,8 +110,8 @@ Record Keyspace::Write(Shard& shard, Entry& e, const KeyRef& k, Mutation& m) {
     r.kind = Record::Kind::kPut;
     r.keys_delta = !e.known ? Record::kUnknown : e.present ? 0 : 1;
     r.expires_delta = e.known ? static_cast<int8_t>(has_expire - had_expire) : has_expire;
-    EncodeValue(m.data, m.expire_at_ms, &r.value);
-    shard.Put(e, std::move(m.data), m.expire_at_ms);
+    EncodeValue(m.type, m.data, m.expire_at_ms, &r.value);
+    shard.Put(e, std::move(m.data), m.expire_at_ms, m.type);
   } else {
     r.kind = Record::Kind::kDelete;
     r.keys_delta = e.known ? -1 : Record::kUnknown;
@@ -123,7 +124,9 @@ Record Keyspace::Write(Shard& shard, Entry& e, const KeyRef& k, Mutation& m) {
 
 void Keyspace::AddHistory(const KeyRef& k, const Entry& e, int64_t now,
                           std::vector<Record>* records) const {
-  if (!options_.history || k.db >= kFirstSystemDb) return;
+  // Samples are of strings (counters): a list's changes are not sampled.
+  if (!options_.history || k.db >= kFirstSystemDb || (e.present && e.type != ValueType::kString))
+    return;
   std::shared_ptr<const HistorySettings> s = options_.history->For(k.key);
   if (!s) return;
   // Samples never pass through the table: a blind put whose key counts the apply path

@@ -44,6 +44,7 @@ StatusOr<Written<IncrExReply>> Keyspace::IncrEx(DbIndex db, std::string_view key
   const KeyRef refs[] = {{db, key}, {kIdempotencyDb, id_key}};
   std::span<const KeyRef> keys(refs, request != nullptr ? 2 : 1);
   auto lsn = Update(keys, [&](auto current, auto out) -> Status {
+    TALLY_RETURN_IF_ERROR(CheckString(current[0]));
     if (request != nullptr && current[1] != nullptr) {
       if (auto first = DecodeIncrExReply(current[1]->data)) {
         reply = *first;  // a retry: the first reply, nothing applied
@@ -76,6 +77,7 @@ StatusOr<Written<ThrottleOutcome>> Keyspace::Throttle(DbIndex db, std::string_vi
   ThrottleOutcome outcome;
   std::string_view keys[] = {key};
   auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
+    TALLY_RETURN_IF_ERROR(CheckString(current[0]));
     std::optional<int64_t> tat;
     if (current[0] != nullptr) {
       tat = ParseInt64(current[0]->data);

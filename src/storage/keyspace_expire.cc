@@ -24,6 +24,7 @@ StatusOr<Written<int64_t>> Keyspace::Expire(DbIndex db, std::string_view key, in
     } else {
       m.op = Mutation::Op::kPut;
       m.data = v->data;
+      m.type = v->type;
       m.expire_at_ms = at_ms;
     }
     return Status::OK();
@@ -101,6 +102,7 @@ StatusOr<Written<int64_t>> Keyspace::Persist(DbIndex db, std::string_view key) {
     Mutation& m = out[0];
     m.op = Mutation::Op::kPut;
     m.data = v->data;
+    m.type = v->type;
     m.expire_at_ms = 0;
     return Status::OK();
   });

@@ -13,6 +13,7 @@ Keyspace::Mutation PutValue(const Keyspace::Value& v) {
   m.op = Op::kPut;
   m.data = v.data;
   m.expire_at_ms = v.expire_at_ms;
+  m.type = v.type;
   return m;
 }
 
@@ -62,6 +63,7 @@ StatusOr<Written<int64_t>> Keyspace::SetRange(DbIndex db, std::string_view key, 
   int64_t length = 0;
   std::string_view keys[] = {key};
   auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
+    TALLY_RETURN_IF_ERROR(CheckString(current[0]));
     const Value* old = current[0];
     length = old ? static_cast<int64_t>(old->data.size()) : 0;
     if (value.empty()) return Status::OK();  // nothing to set: the length (or 0)
@@ -86,6 +88,7 @@ StatusOr<Written<std::string>> Keyspace::GetRange(DbIndex db, std::string_view k
   std::string result;
   std::string_view keys[] = {key};
   auto lsn = Update(db, keys, [&](auto current, auto) -> Status {
+    TALLY_RETURN_IF_ERROR(CheckString(current[0]));
     if (current[0] == nullptr) return Status::OK();
     const std::string& s = current[0]->data;
     const int64_t len = static_cast<int64_t>(s.size());

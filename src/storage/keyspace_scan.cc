@@ -31,7 +31,10 @@ StatusOr<Written<Keyspace::ScanResult>> Keyspace::Scan(DbIndex db, std::string_v
       decode_error = d.status();
       return false;
     }
-    if (d->expire_at_ms == 0 || d->expire_at_ms > now) result.keys.emplace_back(key);
+    if (d->expire_at_ms == 0 || d->expire_at_ms > now) {
+      result.keys.emplace_back(key);
+      result.types.push_back(d->type);
+    }
     return true;
   }));
   TALLY_RETURN_IF_ERROR(decode_error);

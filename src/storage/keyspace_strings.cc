@@ -33,6 +33,7 @@ StatusOr<Written<int64_t>> Keyspace::IncrBy(DbIndex db, std::string_view key, in
   int64_t result = 0;
   std::string_view keys[] = {key};
   auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
+    TALLY_RETURN_IF_ERROR(CheckString(current[0]));
     int64_t value = 0;
     int64_t expire = 0;
     if (current[0] != nullptr) {
@@ -58,6 +59,7 @@ StatusOr<Written<std::string>> Keyspace::IncrByFloat(DbIndex db, std::string_vie
   std::string result;
   std::string_view keys[] = {key};
   auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
+    TALLY_RETURN_IF_ERROR(CheckString(current[0]));
     long double value = 0;
     int64_t expire = 0;
     if (current[0] != nullptr) {
@@ -82,6 +84,7 @@ StatusOr<Written<std::optional<std::string>>> Keyspace::Get(DbIndex db, std::str
   std::optional<std::string> result;
   std::string_view keys[] = {key};
   auto lsn = Update(db, keys, [&](auto current, auto) -> Status {
+    TALLY_RETURN_IF_ERROR(CheckString(current[0]));
     if (current[0] != nullptr) result = current[0]->data;
     return Status::OK();
   });
@@ -99,6 +102,7 @@ StatusOr<Written<SetResult>> Keyspace::Set(DbIndex db, std::string_view key, std
       db, keys,
       [&](auto current, auto out) -> Status {
         const Value* old = current[0];
+        if (options.get) TALLY_RETURN_IF_ERROR(CheckString(old));
         if (options.get && old != nullptr) result.old = old->data;
         if ((options.cond == SetOptions::Cond::kNx && old != nullptr) ||
             (options.cond == SetOptions::Cond::kXx && old == nullptr)) {
@@ -128,6 +132,7 @@ StatusOr<Written<std::optional<std::string>>> Keyspace::GetEx(DbIndex db, std::s
   std::optional<std::string> result;
   std::string_view keys[] = {key};
   auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
+    TALLY_RETURN_IF_ERROR(CheckString(current[0]));
     const Value* old = current[0];
     if (old == nullptr) return Status::OK();
     result = old->data;
@@ -153,6 +158,7 @@ StatusOr<Written<int64_t>> Keyspace::Append(DbIndex db, std::string_view key,
   int64_t length = 0;
   std::string_view keys[] = {key};
   auto lsn = Update(db, keys, [&](auto current, auto out) -> Status {
+    TALLY_RETURN_IF_ERROR(CheckString(current[0]));
     const Value* old = current[0];
     size_t old_len = old ? old->data.size() : 0;
     if (static_cast<int64_t>(old_len + value.size()) > max_len) {
@@ -172,6 +178,7 @@ StatusOr<Written<int64_t>> Keyspace::StrLen(DbIndex db, std::string_view key) {
   int64_t length = 0;
   std::string_view keys[] = {key};
   auto lsn = Update(db, keys, [&](auto current, auto) -> Status {
+    TALLY_RETURN_IF_ERROR(CheckString(current[0]));
     if (current[0] != nullptr) length = static_cast<int64_t>(current[0]->data.size());
     return Status::OK();
   });
@@ -184,7 +191,8 @@ StatusOr<Written<std::vector<std::optional<std::string>>>> Keyspace::MGet(
   std::vector<std::optional<std::string>> result(keys.size());
   auto lsn = Update(db, keys, [&](auto current, auto) -> Status {
     for (size_t i = 0; i < keys.size(); ++i)
-      if (current[i] != nullptr) result[i] = current[i]->data;
+      if (current[i] != nullptr && current[i]->type == ValueType::kString)
+        result[i] = current[i]->data;  // MGET answers nil for a value of another type
     return Status::OK();
   });
   if (!lsn.ok()) return lsn.status();

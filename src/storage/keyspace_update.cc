@@ -143,7 +143,10 @@ void Keyspace::UpdateRun::Apply(std::span<Mutation> mutations,
     const Entry& after = *entries_[i];
     records_.push_back(ks_->Write(shard, *entries_[i], keys_[i], m));
     ks_->AddHistory(keys_[i], after, now_, &records_);
-    if (collect && keys_[i].db < kFirstSystemDb) {
+    // Change events and alerts are of strings (counters): a list's changes have none.
+    const bool strings = (current[i] == nullptr || current[i]->type == ValueType::kString) &&
+                         (!after.present || after.type == ValueType::kString);
+    if (collect && strings && keys_[i].db < kFirstSystemDb) {
       CollectEvents(ks_->alerts_, changes, keys_[i].db, keys_[i].key, before ? &*before : nullptr,
                     after.present ? &after.data : nullptr, now_, &events_);
     }

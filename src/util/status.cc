@@ -58,6 +58,9 @@ std::string Status::ToString() const {
     case Code::kIdsFull:
       name = "Idempotency table full";
       break;
+    case Code::kTooLarge:
+      name = "Too large";
+      break;
   }
   return message_.empty() ? std::string(name) : std::string(name) + ": " + message_;
 }

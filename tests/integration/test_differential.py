@@ -169,6 +169,53 @@ SEQUENCES = {
         ["MULTI"], ["INCR", "rate"], ["EXPIRE", "rate", "60"], ["EXEC"], ["TTL", "rate"],
         ["MULTI"], ["EXEC"], ["MULTI"], ["FLUSHDB"], ["SET", "after", "1"], ["EXEC"], ["DBSIZE"],
     ],
+    "lists": [
+        ["rpush", "l", "a", "b", "c", "a", "b", "c"], ["lpos", "l", "a", "rank", "0"],
+        ["lpos", "l", "a", "rank", "x"], ["lpos", "l", "a", "count", "-1"],
+        ["lpos", "l", "a", "maxlen", "-1"], ["lpos", "l", "a", "foo"],
+        ["lpos", "l", "a", "rank", "-9223372036854775808"], ["lpos", "l", "a"],
+        ["lpos", "l", "a", "rank", "2"], ["lpos", "l", "a", "rank", "-1"],
+        ["lpos", "l", "a", "count", "0"], ["lpos", "l", "b", "count", "0", "rank", "-1"],
+        ["lpos", "l", "c", "count", "1", "maxlen", "3"], ["lpos", "nokey", "a"],
+        ["lpos", "nokey", "a", "count", "2"], ["lpop", "l", "-1"], ["lpop", "l", "x"],
+        ["lpop", "l", "0"], ["lpop", "nokey", "0"], ["lpop", "nokey"], ["lpop", "l", "1", "2"],
+        ["lset", "nokey", "x", "y"], ["lset", "l", "100", "y"], ["lset", "l", "x", "y"],
+        ["lset", "l", "-1", "Z"], ["linsert", "l", "middle", "a", "b"],
+        ["linsert", "l", "before", "b", "B"], ["linsert", "l", "after", "zz", "B"],
+        ["linsert", "nokey", "after", "a", "B"], ["lrange", "l", "x", "1"],
+        ["lrange", "l", "0", "-1"], ["lrange", "l", "-100", "100"], ["lrange", "l", "5", "2"],
+        ["lrange", "nokey", "0", "-1"], ["lmove", "l", "l2", "up", "left"],
+        ["lmove", "l", "l2", "left", "right"], ["lmove", "l", "l", "right", "left"],
+        ["rpoplpush", "l", "l2"], ["lrange", "l", "0", "-1"], ["lrange", "l2", "0", "-1"],
+        ["lindex", "l", "x"], ["lindex", "nokey", "x"], ["lindex", "l", "-1"],
+        ["lindex", "l", "100"], ["lrem", "l", "x", "a"], ["lrem", "l", "0", "a"],
+        ["lrem", "l", "-1", "b"], ["lrem", "l", "-9223372036854775808", "c"],
+        ["ltrim", "l", "x", "1"], ["ltrim", "l", "1", "-2"], ["lrange", "l", "0", "-1"],
+        ["ltrim", "l", "5", "1"], ["exists", "l"], ["set", "s", "1"], ["lpush", "s", "x"],
+        ["lpop", "s"], ["llen", "s"], ["lrange", "s", "0", "1"],
+        ["lmove", "s", "l2", "left", "left"], ["lmove", "l2", "s", "left", "left"],
+        ["lmove", "nokey", "s", "left", "left"], ["type", "l2"], ["type", "s"], ["type", "nokey"],
+        ["object", "encoding", "l2"], ["get", "l2"], ["getset", "l2", "x"], ["append", "l2", "x"],
+        ["mget", "l2", "s"], ["setnx", "l2", "2"], ["incr", "l2"], ["strlen", "l2"],
+        ["getrange", "l2", "0", "1"], ["lpushx", "nokey", "a"], ["rpushx", "l2", "a", "b"],
+        ["llen", "l2"], ["lpush", "l2"], ["rpop", "l2", "2"], ["rpop", "l2"],
+        ["expire", "l2", "100"], ["lpush", "l2", "q"], ["ttl", "l2"], ["rename", "l2", "l3"],
+        ["type", "l3"], ["lrange", "l3", "0", "-1"], ["set", "l3", "v"], ["type", "l3"],
+        ["get", "l3"], ["rpush", "big", "1", "2", "3"], ["lpop", "big", "10"], ["exists", "big"],
+    ],
+    "lists_resp3": [
+        ["HELLO", "3"], ["LPOP", "nokey", "1"], ["LPOP", "nokey"], ["RPUSH", "l", "a", "b"],
+        ["LPOP", "l", "0"], ["RPOP", "l", "5"], ["LPOP", "l", "1"], ["LINDEX", "nokey", "0"],
+        ["LPOS", "nokey", "a"], ["LPOS", "nokey", "a", "COUNT", "0"], ["LMOVE", "nokey", "d", "LEFT", "LEFT"],
+        ["LRANGE", "nokey", "0", "-1"], ["HELLO", "2"],
+    ],
+    "lists_in_transactions": [
+        ["MULTI"], ["RPUSH", "q", "1", "2", "3"], ["LPUSH", "q", "0"], ["SET", "s", "x"],
+        ["LPUSH", "s", "y"], ["LRANGE", "q", "0", "-1"], ["EXEC"], ["EVAL",
+        "redis.call('rpush', KEYS[1], 'a', 'b') return redis.call('lrange', KEYS[1], 0, -1)", "1",
+        "e"], ["EVAL", "return redis.pcall('lpush', 's', 'x')", "0"], ["EVAL",
+        "return redis.call('lpos', KEYS[1], 'b')", "1", "e"],
+    ],
     "hello": [
         ["HELLO"], ["HELLO", "2"], ["GET", "nokey"], ["HELLO", "3"], ["GET", "nokey"],
         ["MGET", "a", "b"], ["SET", "k", "v", "NX"], ["SET", "k", "v", "NX"],
@@ -262,16 +309,21 @@ def test_scan_and_keys_return_the_same_keys(rp, tp):
         for i in range(250):
             r.set(f"user:{i}", i)
             r.set(f"other:{i}", i)
+        for i in range(30):
+            r.rpush(f"queue:{i}", i, "x")
         r.set("gone", 1, px=1)
         import time
         time.sleep(0.01)
         scanned = list(r.scan_iter(count=7))
         matched = list(r.scan_iter(match="user:1*", count=50))
         typed = list(r.scan_iter(_type="string", count=1000))
-        results.append((sorted(scanned), sorted(matched), sorted(typed),
-                        sorted(r.keys("user:2?")), r.randomkey() is not None))
+        lists = list(r.scan_iter(_type="LIST", count=9))
+        results.append((sorted(scanned), sorted(matched), sorted(typed), sorted(lists),
+                        list(r.scan_iter(_type="hash")), sorted(r.keys("user:2?")),
+                        r.randomkey() is not None))
     assert results[0] == results[1]
-    assert len(results[0][0]) == 500 and len(set(results[0][0])) == 500
+    assert len(results[0][0]) == 530 and len(set(results[0][0])) == 530
+    assert len(results[0][3]) == 30
 
 
 @with_servers

@@ -32,6 +32,14 @@ COMMANDS = [
     ["EVAL", "redis.call('set', 'sc2', 1) redis.call('rename', 'sc2', 'sc3') return 1", "0"],
     ["MULTI"], ["INCR", "m"], ["SET", "m2", "x"], ["EXEC"],
     ["EVAL", "redis.call('incr', 'sc') redis.call('del', 'sc') return 1", "0"],
+    ["RPUSH", "L", "a", "b", "c"], ["LPUSH", "L", "z"], ["LPUSHX", "nolist", "a"],
+    ["RPUSHX", "L", "d"], ["LPOP", "L"], ["RPOP", "L", "2"], ["LSET", "L", "0", "q"],
+    ["LINSERT", "L", "BEFORE", "q", "p"], ["LINSERT", "L", "AFTER", "nope", "p"],
+    ["LREM", "L", "0", "p"], ["LREM", "L", "0", "nope"], ["LTRIM", "L", "0", "-1"],
+    ["LMOVE", "L", "L2", "LEFT", "RIGHT"], ["RPOPLPUSH", "L2", "L3"], ["LRANGE", "nol", "0", "1"],
+    ["LLEN", "nol"], ["LINDEX", "nol", "0"], ["LPOS", "nol", "x"], ["LPOP", "nol"],
+    ["RPUSH", "T", "1", "2"], ["LTRIM", "T", "5", "1"], ["RPUSH", "T", "1"], ["LPOP", "T", "5"],
+    ["RPUSH", "U", "1", "1"], ["LREM", "U", "0", "1"], ["LPUSH", "a", "x"], ["LLEN", "a"],
     ["SET", "k", "v", "KEEPTTL"], ["INCRBY", "s", "1"], ["FLUSHALL"], ["SET", "last", "1"],
     ["DEL", "last"],
 ]
@@ -81,7 +89,7 @@ def run(port, flags):
 
 
 def test_messages_match_redis():
-    for flags in ("KEA", "K$", "Eg", "KEAm", "E$gx", "KEAn", "En", "Kn$"):
+    for flags in ("KEA", "K$", "Eg", "KEAm", "E$gx", "KEAn", "En", "Kn$", "Kl", "Elg"):
         with Tallyd() as t, RedisServer() as r:
             want, got = run(r.port, flags), run(t.port, flags)
             if want != got:

@@ -498,8 +498,11 @@ def test_python_limits():
     with Tallyd() as t:
         storage = limits.storage.storage_from_string(f"redis://127.0.0.1:{t.port}")
         assert storage.check()
+        # Every Redis strategy python3-limits 2.8 has (its moving window keeps a Redis list of
+        # hit times: LINDEX, LPUSH, LTRIM, EXPIRE and LRANGE in scripts).
         for strategy in (limits.strategies.FixedWindowRateLimiter,
-                         limits.strategies.FixedWindowElasticExpiryRateLimiter):
+                         limits.strategies.FixedWindowElasticExpiryRateLimiter,
+                         limits.strategies.MovingWindowRateLimiter):
             limiter = strategy(storage)
             item = limits.parse("5/minute")
             results = [limiter.hit(item, strategy.__name__) for _ in range(7)]
@@ -509,6 +512,12 @@ def test_python_limits():
             assert remaining == 0 and reset > time.time()
             limiter.clear(item, strategy.__name__)
             assert limiter.hit(item, strategy.__name__)
+            # A hit of cost 4 fits (1 + 4 = 5); one more of any cost does not.
+            assert limiter.hit(item, strategy.__name__, cost=4)
+            assert not limiter.hit(item, strategy.__name__)
+        window = redis.Redis(port=t.port).keys("*MovingWindow*")
+        assert len(window) == 1 and redis.Redis(port=t.port).type(window[0]) == b"list"
+        assert redis.Redis(port=t.port).llen(window[0]) == 5
         assert storage.reset() >= 1  # the clear_keys script
 
 

@@ -158,6 +158,7 @@ class CommandTable {
 
 // The families (each in its own file).
 void RegisterStringCommands(CommandTable* table);
+void RegisterListCommands(CommandTable* table);  // LPUSH ... (list_commands.cc)
 void RegisterKeyspaceCommands(CommandTable* table);
 void RegisterConnectionCommands(CommandTable* table);
 void RegisterServerCommands(CommandTable* table);

@@ -60,6 +60,16 @@ inline constexpr const char* kClientNameChars =
     "Client names cannot contain spaces, newlines or special characters.";
 inline constexpr const char* kStringTooLong =
     "string exceeds maximum allowed size (proto-max-bulk-len)";
+// Tally's own: a list is stored as one value, bounded as a string is (Redis has no limit).
+inline constexpr const char* kListTooLong =
+    "list exceeds maximum allowed size (proto-max-bulk-len)";
+// t_list.c
+inline constexpr const char* kIndexOutOfRange = "index out of range";
+inline constexpr const char* kRankZero =
+    "RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
+    "negative to start from the end of the list";
+inline constexpr const char* kCountNegative = "COUNT can't be negative";
+inline constexpr const char* kMaxlenNegative = "MAXLEN can't be negative";
 inline constexpr const char* kNoConfigFile = "The server is running without a config file";
 inline constexpr const char* kRewriteFailed = "Rewriting config file: ";
 inline constexpr const char* kBgsaveInProgress = "Background save already in progress";

@@ -24,15 +24,18 @@
 #include <vector>
 
 #include "tally/storage/types.h"
+#include "tally/storage/value_codec.h"
 #include "tally/util/inline_buffer.h"
 #include "tally/util/thread_annotations.h"
 
 namespace tally {
 
-// What a key holds: its value and absolute expiry in ms (0: none).
+// What a key holds: its value (a string's bytes or a list's payload, value_codec.h), its type
+// and absolute expiry in ms (0: none).
 struct TableValue {
   std::string data;
   int64_t expire_at_ms = 0;
+  ValueType type = ValueType::kString;
 };
 
 class KeyTable {
@@ -59,7 +62,8 @@ class KeyTable {
     // Drops `key`'s entry, if it has one.
     void Erase(DbIndex db, std::string_view key) EXCLUSIVE_LOCKS_REQUIRED(mu);
     // Gives `e` (an entry of this shard) a value: the key is present.
-    void Put(Entry& e, std::string data, int64_t expire_at_ms) EXCLUSIVE_LOCKS_REQUIRED(mu);
+    void Put(Entry& e, std::string data, int64_t expire_at_ms, ValueType type = ValueType::kString)
+        EXCLUSIVE_LOCKS_REQUIRED(mu);
     // Clears `e`'s value and expiry: the key is absent (its LSN says as of when).
     void MarkAbsent(Entry& e) EXCLUSIVE_LOCKS_REQUIRED(mu);
     // Drops every entry of `db`.

@@ -175,6 +175,7 @@ class Keyspace {
   // the call is in RocksDB (rare whole-keyspace reads read RocksDB directly).
   struct ScanResult {
     std::vector<std::string> keys;
+    std::vector<ValueType> types;  // each key's
     bool done = false;
   };
   StatusOr<Written<ScanResult>> Scan(DbIndex db, std::string_view after, size_t count);
@@ -201,6 +202,27 @@ class Keyspace {
   StatusOr<Written<std::string>> GetRange(DbIndex db, std::string_view key, int64_t start,
                                           int64_t end);
 
+  // Lists: the Redis semantics of each list command live in the command layer
+  // (list_commands.cc); the keyspace gives it a key's list to read or change. A ListEdit is a
+  // key's list as the edit sees it: its elements, head first (empty for a missing key).
+  struct ListEdit {
+    std::vector<std::string> items;
+    bool exists = false;      // the key exists and holds a list
+    bool wrong_type = false;  // the key holds something else (items is empty)
+    bool changed = false;     // set by the edit: write the list back
+  };
+  // Runs `fn` over the lists at `keys` (shards locked, so atomic; a key named twice is one
+  // ListEdit seen twice). Every list it marks changed is written back keeping the key's TTL, or
+  // the key deleted if the list is now empty (Redis keeps no empty list), as one group of
+  // records. kWrongType if it marks a wrong_type key changed; kTooLarge if a list's encoding
+  // would pass `max_bytes` (nothing is written then).
+  using ListFn = FunctionRef<Status(std::span<ListEdit* const> lists)>;
+  StatusOr<Lsn> EditLists(DbIndex db, std::span<const std::string_view> keys, ListFn fn,
+                          size_t max_bytes);
+  // The value at `key` as stored, whatever its type (TYPE, OBJECT, MEMORY USAGE); nullopt if
+  // the key is missing.
+  StatusOr<Written<std::optional<TableValue>>> Read(DbIndex db, std::string_view key);
+
   // FLUSHDB / FLUSHALL: returns the LSN of the flush record.
   StatusOr<Lsn> FlushDb(DbIndex db);
   StatusOr<Lsn> FlushAll();
@@ -218,12 +240,18 @@ class Keyspace {
 
   // What a key holds, as seen inside an update (nullptr: missing or expired).
   using Value = TableValue;
+  // kWrongType if `v` holds something other than a string: the first check of every string
+  // operation (a missing key passes).
+  static Status CheckString(const Value* v) {
+    return v != nullptr && v->type != ValueType::kString ? Status::WrongType() : Status::OK();
+  }
   // What an update does to one key.
   struct Mutation {
     enum class Op { kKeep, kPut, kDelete };
     Op op = Op::kKeep;
     std::string data;
     int64_t expire_at_ms = 0;
+    ValueType type = ValueType::kString;
   };
   // Runs `fn` with the current values of `keys` (shards locked, so it is atomic with respect to
   // every other operation), then applies the mutations it fills in (one per key, in order) as one

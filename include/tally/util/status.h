@@ -34,6 +34,7 @@ class [[nodiscard]] Status {
     kAppliedInfinity,  // INCREX: the applied float increment would be infinite
     kIdsFull,          // the idempotency table is at idempotency-max-ids
     kOutOfRange,       // arguments whose arithmetic would overflow (CL.THROTTLE's rates)
+    kTooLarge,         // a value would pass its size limit
   };
 
   Status() = default;
