@@ -4,6 +4,7 @@
 
 #include "tally/rdb/rdb_reader.h"
 #include "tally/storage/engine.h"
+#include "tally/storage/value_codec.h"
 #include "tally/util/clock.h"
 
 namespace tally {
@@ -27,6 +28,29 @@ class ImportVisitor : public RdbVisitor {
     auto written = keyspace_.Set(static_cast<DbIndex>(db), key, value, options);
     if (!written.ok()) return written.status();
     ++report_.strings;
+    return Status::OK();
+  }
+  Status OnList(uint64_t db, std::string_view key, std::vector<std::string>* items,
+                int64_t expire_at_ms) override {
+    TALLY_RETURN_IF_ERROR(CheckDb(db));
+    if (expire_at_ms != 0 && expire_at_ms <= now_ms_) {
+      ++report_.expired;
+      return Status::OK();
+    }
+    if (items->empty()) return Status::OK();  // Redis never writes one; nothing to keep
+    std::string_view keys[] = {key};
+    auto written = keyspace_.Update(
+        static_cast<DbIndex>(db), keys,
+        [&](auto, std::span<Keyspace::Mutation> out) -> Status {
+          out[0].op = Keyspace::Mutation::Op::kPut;
+          out[0].type = ValueType::kList;
+          out[0].data = EncodeList(*items);
+          out[0].expire_at_ms = expire_at_ms;
+          return Status::OK();
+        },
+        Keyspace::Access::kBlind);
+    if (!written.ok()) return written.status();
+    ++report_.lists;
     return Status::OK();
   }
   void OnOtherType(uint64_t, std::string_view, const char* type) override {
@@ -81,7 +105,8 @@ StatusOr<RdbImportReport> ImportRdb(const std::string& rdb_path, const Config& c
 
 std::string FormatReport(const RdbImportReport& r) {
   std::string out = "string keys imported: " + std::to_string(r.strings) + "\n";
-  out += "string keys already expired (not imported): " + std::to_string(r.expired) + "\n";
+  out += "list keys imported: " + std::to_string(r.lists) + "\n";
+  out += "keys already expired (not imported): " + std::to_string(r.expired) + "\n";
   for (const auto& [type, n] : r.not_imported)
     out += type + " keys not imported (not a type Tally has): " + std::to_string(n) + "\n";
   if (r.functions > 0)

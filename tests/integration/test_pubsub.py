@@ -217,7 +217,37 @@ def test_node_clients():
             assert got["pattern"] == [f"ev:*:ev:{i}:e{i}" for i in range(50)], (lib, got)
             assert got["receivers"] == [1] * 50, (lib, got)
 
+def test_huge_messages():
+    """An 8 MB message reaches subscribers intact; a 40 MB one (past the 32 MB pub/sub output
+    limit) cuts off the subscribers it cannot reach, as Redis's hard limit does, while the
+    publisher, a pattern subscriber on another channel and the keyspace go on."""
+    with Tallyd() as t:
+        sub = redis.Redis(port=t.port).pubsub()
+        sub.subscribe("big")
+        assert sub.get_message(timeout=2)["type"] == "subscribe"
+        other = redis.Redis(port=t.port).pubsub()
+        other.psubscribe("small:*")
+        assert other.get_message(timeout=2)["type"] == "psubscribe"
+        pub = redis.Redis(port=t.port)
+        pub.set("k", "1")
+        eight = os.urandom(8 << 20)
+        assert pub.publish("big", eight) == 1
+        msg = sub.get_message(timeout=30)
+        assert msg["type"] == "message" and msg["data"] == eight
+        assert pub.publish("big", b"x" * (40 << 20)) == 1  # counted, then cut off
+        deadline = time.time() + 20
+        while pub.pubsub_numsub("big") != [(b"big", 0)] and time.time() < deadline:
+            time.sleep(0.1)
+        assert pub.pubsub_numsub("big") == [(b"big", 0)]
+        assert pub.publish("small:1", "hello") == 1
+        msg = other.get_message(timeout=5)
+        assert msg["type"] == "pmessage" and msg["data"] == b"hello"
+        assert pub.incr("k") == 2
+        sub.close()
+        other.close()
+
+
 if __name__ == "__main__":
-    run_tests([test_node_clients, test_subscribe_family_replies, test_reset,
+    run_tests([test_huge_messages, test_node_clients, test_subscribe_family_replies, test_reset,
                test_pubsub_introspection, test_messages_match_redis, test_order_across_io_threads_and_redis_py,
                test_slow_subscriber_is_cut_off])

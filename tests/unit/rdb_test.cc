@@ -20,9 +20,14 @@ struct Collect : RdbVisitor {
   };
   std::vector<Str> strings;
   std::map<std::string, int> others;
+  std::map<std::string, std::pair<std::vector<std::string>, int64_t>> lists;  // key: items, TTL
   int functions = 0;
   Status OnString(uint64_t db, std::string_view k, std::string_view v, int64_t e) override {
     strings.push_back({db, std::string(k), std::string(v), e});
+    return Status::OK();
+  }
+  Status OnList(uint64_t, std::string_view k, std::vector<std::string>* items, int64_t e) override {
+    lists[std::string(k)] = {*items, e};
     return Status::OK();
   }
   void OnOtherType(uint64_t, std::string_view, const char* type) override { ++others[type]; }
@@ -121,16 +126,13 @@ TEST(Rdb, StringsInEveryEncodingWithExpiriesAndDatabases) {
 
 TEST(Rdb, EveryOtherTypeIsSkippedAndCounted) {
   Rdb r(11);
-  r.Byte(1).Str("list").Len(2).Str("a").Str("b");                  // LIST
   r.Byte(2).Str("set").Len(1).Str("m");                            // SET
   r.Byte(3).Str("zset1").Len(3).Str("a").Byte(3).b.append("1.5");  // ZSET (old scores)
   r.Str("b").Byte(254).Str("c").Byte(253);                         // +inf, nan
   r.Byte(4).Str("hash").Len(1).Str("f").Str("v");                  // HASH
   r.Byte(5).Str("zset2").Len(1).Str("a").Little(0, 8);             // ZSET_2
-  for (int t : {9, 10, 11, 12, 13, 16, 17, 20}) r.Byte(t).Str("blob" + std::to_string(t)).Str("..");
-  r.Byte(14).Str("ql").Len(2).Str("zl1").Str("zl2");  // QUICKLIST
-  r.Byte(18).Str("ql2").Len(1).Len(2).Str("lp");      // QUICKLIST_2
-  r.Byte(7).Str("mod").Len(12345);                    // MODULE_2
+  for (int t : {9, 11, 12, 13, 16, 17, 20}) r.Byte(t).Str("blob" + std::to_string(t)).Str("..");
+  r.Byte(7).Str("mod").Len(12345);  // MODULE_2
   r.Len(1).Len(7).Len(2).Len(8).Len(3).Little(0, 4).Len(4).Little(0, 8).Len(5).Str("s").Len(0);
   r.Byte(0xf7).Len(999).Len(2).Len(1).Len(5).Str("aux").Len(0);  // MODULE_AUX
   r.Byte(0xf5).Str("#!lua name=lib\n...");                       // FUNCTION2
@@ -152,9 +154,116 @@ TEST(Rdb, EveryOtherTypeIsSkippedAndCounted) {
   ASSERT_EQ(c.strings.size(), 1u);
   EXPECT_EQ(c.strings[0].key, "after");
   EXPECT_EQ(c.functions, 1);
-  std::map<std::string, int> want = {{"list", 4}, {"set", 3},    {"zset", 4},
-                                     {"hash", 4}, {"stream", 3}, {"module", 1}};
+  std::map<std::string, int> want = {
+      {"set", 3}, {"zset", 4}, {"hash", 4}, {"stream", 3}, {"module", 1}};
   EXPECT_EQ(c.others, want);
+}
+
+// A listpack (listpack.c) of the entries given as (encoding, bytes after it) pairs.
+std::string Listpack(const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::string body;
+  for (const auto& [enc, data] : entries) {
+    const size_t l = enc.size() + data.size();
+    body += enc + data;
+    if (l <= 127) {
+      body.push_back(static_cast<char>(l));
+    } else {  // two bytes are enough for these tests' entries (< 16383)
+      body.push_back(static_cast<char>(l >> 7));
+      body.push_back(static_cast<char>((l & 127) | 128));
+    }
+  }
+  Rdb h(0);
+  h.b.clear();
+  h.Little(6 + body.size() + 1, 4).Little(entries.size(), 2);
+  return h.b + body + "\xff";
+}
+
+std::string Le(uint64_t v, int n) {
+  Rdb h(0);
+  h.b.clear();
+  return h.Little(v, n).b;
+}
+
+// A ziplist (ziplist.c) of the entries given as (encoding, bytes after it) pairs.
+std::string Ziplist(const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::string body;
+  size_t prev = 0;
+  for (const auto& [enc, data] : entries) {
+    std::string prevlen =
+        prev < 254 ? std::string(1, static_cast<char>(prev)) : "\xfe" + Le(prev, 4);
+    std::string entry = prevlen + enc + data;
+    body += entry;
+    prev = entry.size();
+  }
+  return Le(10 + body.size() + 1, 4) + Le(0, 4) + Le(entries.size(), 2) + body + "\xff";
+}
+
+TEST(Rdb, ListsInEveryEncoding) {
+  const std::string s100(100, 'm'), s5000(5000, 'L'), s300(300, 'z');
+  const std::string lp = Listpack({
+      {std::string(1, '\0'), ""},
+      {"\x7f", ""},
+      {"\x80", ""},
+      {"\x83", "abc"},  // 7-bit uints, 6-bit strings
+      {"\xd0", std::string(1, '\0')},
+      {"\xcf", "\xff"},  // 13-bit: -4096, 4095
+      {"\xe0\x64", s100},
+      {"\xf0" + Le(5000, 4), s5000},  // 12-bit, 32-bit lengths
+      {"\xf1", Le(0x8000, 2)},
+      {"\xf2", Le(0x7fffff, 3)},  // int16, int24
+      {"\xf3", Le(0x80000000, 4)},
+      {"\xf4", Le(0x8000000000000000ULL, 8)},
+  });
+  const std::vector<std::string> lp_items = {
+      "0",  "127", "",       "abc",     "-4096",       "4095",
+      s100, s5000, "-32768", "8388607", "-2147483648", "-9223372036854775808"};
+  const std::string zl = Ziplist({
+      {"\x03", "abc"},
+      {"\x41\x2c", s300},
+      {"\x80" + std::string("\x00\x00\x13\x88", 4), s5000},
+      {"\xf1", ""},
+      {"\xfd", ""},
+      {"\xfe", "\x80"},  // 0, 12, int8 -128
+      {"\xc0", Le(0x7fff, 2)},
+      {"\xf0", Le(0x800000, 3)},  // int16, int24
+      {"\xd0", Le(0xffffffff, 4)},
+      {"\xe0", Le(0x7fffffffffffffffULL, 8)},  // int32, int64
+  });
+  const std::vector<std::string> zl_items = {
+      "abc", s300, s5000, "0", "12", "-128", "32767", "-8388608", "-1", "9223372036854775807"};
+  Rdb r(11);
+  r.Byte(1).Str("linked").Len(2).Str("a").Str("b");                      // LIST
+  r.Byte(10).Str("zip").Str(zl);                                         // LIST_ZIPLIST
+  r.Byte(14).Str("quick").Len(2).Str(zl).Str(Ziplist({{"\x01", "x"}}));  // QUICKLIST
+  r.Byte(0xfc).Little(4102444800123ULL, 8);                              // a TTL for the next
+  r.Byte(18).Str("quick2").Len(3).Len(2).Str(lp).Len(1).Str("plain node").Len(2).Str(lp);
+  Collect c;
+  Status st = ReadRdb(r.End(), c);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(c.lists["linked"].first, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(c.lists["zip"].first, zl_items);
+  std::vector<std::string> quick = zl_items;
+  quick.push_back("x");
+  EXPECT_EQ(c.lists["quick"].first, quick);
+  EXPECT_EQ(c.lists["quick"].second, 0);
+  std::vector<std::string> quick2 = lp_items;
+  quick2.push_back("plain node");
+  quick2.insert(quick2.end(), lp_items.begin(), lp_items.end());
+  EXPECT_EQ(c.lists["quick2"].first, quick2);
+  EXPECT_EQ(c.lists["quick2"].second, 4102444800123LL);
+  EXPECT_TRUE(c.others.empty());
+  // Every cut of either container is damage, never a crash or a wrong element.
+  for (const std::string& blob : {lp, zl}) {
+    for (size_t cut = 0; cut < blob.size(); ++cut) {
+      std::vector<std::string> items;
+      const std::string part = blob.substr(0, cut);
+      EXPECT_FALSE(DecodeListpack(part, &items).ok() && DecodeZiplist(part, &items).ok()) << cut;
+    }
+  }
+  std::vector<std::string> items;
+  EXPECT_FALSE(DecodeZiplist(lp, &items).ok());  // a listpack is no ziplist
+  std::string bad_container = Rdb(11).Byte(18).Str("q").Len(1).Len(3).Str("x").End();
+  EXPECT_EQ(ReadRdb(bad_container, c).code(), Status::Code::kCorruption);
 }
 
 TEST(Rdb, DamagedInputIsCorruptionNeverACrash) {
