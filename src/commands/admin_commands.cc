@@ -90,6 +90,14 @@ void WaitCommand(CommandContext& ctx) {
   ctx.reply.Integer(0);
 }
 
+// How many keys a numkeys_at command names (LMPOP): nullopt unless at least one and all there.
+std::optional<size_t> NumKeysAt(const CommandSpec& spec, std::span<const std::string_view> args) {
+  const auto at = static_cast<size_t>(spec.numkeys_at);
+  auto n = at < args.size() ? ParseInt64(args[at]) : std::nullopt;
+  if (!n || *n <= 0 || static_cast<uint64_t>(*n) > args.size() - at - 1) return std::nullopt;
+  return static_cast<size_t>(*n);
+}
+
 CommandSpec Cmd(const char* name, int arity, uint32_t flags, CommandHandler handler,
                 const char* group, const char* summary, const char* since, KeyPositions keys = {}) {
   return MakeCommand(name, arity, flags, handler, group, summary, since, keys);
@@ -105,6 +113,11 @@ void ForEachKey(const CommandSpec& spec, std::span<const std::string_view> args,
       for (size_t i = 0; i < static_cast<size_t>(*n); ++i) fn(i, args[3 + i]);
     return;
   }
+  if (spec.numkeys_at > 0) {
+    if (auto n = NumKeysAt(spec, args))
+      for (size_t i = 0; i < *n; ++i) fn(i, args[spec.numkeys_at + 1 + i]);
+    return;
+  }
   if (spec.first_key <= 0) return;
   const int argc = static_cast<int>(args.size());
   const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
@@ -117,7 +130,9 @@ void CommandGetKeysCommand(CommandContext& ctx) {
   const CommandSpec* spec = ctx.table->Lookup(cmd);
   if (spec == nullptr) return ctx.reply.Error(errors::kGetkeysInvalidCommand);
   if (!CommandTable::ArityOk(*spec, cmd.size())) return ctx.reply.Error(errors::kGetkeysArity);
-  if (spec->first_key <= 0 && !(spec->flags & kCmdScript))
+  if (spec->numkeys_at > 0 && !NumKeysAt(*spec, cmd))
+    return ctx.reply.Error(errors::kGetkeysInvalidArgs);
+  if (spec->first_key <= 0 && !(spec->flags & kCmdScript) && spec->numkeys_at == 0)
     return ctx.reply.Error(errors::kGetkeysNoKeys);
   std::vector<std::string_view> keys;
   ForEachKey(*spec, cmd, [&](size_t, std::string_view key) { keys.push_back(key); });

@@ -1,4 +1,5 @@
-// LPOS, LMOVE and RPOPLPUSH (Redis 7.0 t_list.c lposCommand, lmoveGenericCommand).
+// LPOS, LMOVE, RPOPLPUSH and LMPOP (Redis 7.0 t_list.c lposCommand, lmoveGenericCommand,
+// lmpopGenericCommand).
 #include <limits>
 
 #include "list_edit.h"
@@ -122,6 +123,49 @@ void LMoveCommand(CommandContext& ctx) {
 
 void RPopLPushCommand(CommandContext& ctx) { Move(ctx, false, true); }
 
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the first non-empty list
+// (a key of another type met before it is WRONGTYPE); [key, [elements]] or a null array.
+void LMPopCommand(CommandContext& ctx) {
+  auto numkeys = ParseInt64(ctx.args[1]);
+  if (!numkeys || *numkeys <= 0) return ctx.reply.Error(errors::kNumkeysPositive);
+  if (static_cast<uint64_t>(*numkeys) > ctx.args.size() - 3)
+    return ctx.reply.Error(errors::kSyntax);
+  const size_t where_at = 2 + static_cast<size_t>(*numkeys);
+  auto head = WhereArg(ctx, ctx.args[where_at]);
+  if (!head) return;
+  int64_t count = -1;
+  for (size_t j = where_at + 1; j < ctx.args.size(); ++j) {
+    if (count != -1 || !EqualsIgnoreCase(ctx.args[j], "count") || j + 1 >= ctx.args.size())
+      return ctx.reply.Error(errors::kSyntax);
+    auto n = ParseInt64(ctx.args[++j]);
+    if (!n || *n <= 0) return ctx.reply.Error(errors::kCountPositive);
+    count = *n;
+  }
+  size_t from = 0;
+  std::vector<std::string> popped;
+  bool deleted = false;
+  if (!EditLists(ctx, ctx.args.subspan(2, where_at - 2), [&](Lists lists) -> Status {
+        for (size_t i = 0; i < lists.size(); ++i) {
+          if (lists[i]->wrong_type) return Status::WrongType();
+          if (lists[i]->items.empty()) continue;
+          from = i;
+          popped = PopFrom(*lists[i], *head, static_cast<size_t>(std::max<int64_t>(count, 1)));
+          deleted = lists[i]->items.empty();
+          return Status::OK();
+        }
+        return Status::OK();
+      }))
+    return;
+  if (popped.empty()) return ctx.reply.NullArray();
+  const std::string_view key = ctx.args[2 + from];
+  Notify(ctx, kNotifyList, *head ? "lpop" : "rpop", key);
+  if (deleted) Notify(ctx, kNotifyGeneric, "del", key);
+  ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(key);
+  ctx.reply.ArrayHeader(popped.size());
+  for (const std::string& e : popped) ctx.reply.Bulk(e);
+}
+
 }  // namespace
 
 void RegisterListMoveCommands(CommandTable* t) {
@@ -134,6 +178,10 @@ void RegisterListMoveCommands(CommandTable* t) {
       MakeCommand("rpoplpush", 3, kCmdWrite | kCmdDenyOom, RPopLPushCommand, "list",
                   "Remove the last element in a list, prepend it to another list and return it",
                   "1.2.0", {1, 2, 1}));
+  CommandSpec lmpop = MakeCommand("lmpop", -4, kCmdWrite, LMPopCommand, "list",
+                                  "Pop elements from a list", "7.0.0");
+  lmpop.numkeys_at = 1;
+  t->Register(std::move(lmpop));
 }
 
 }  // namespace tally

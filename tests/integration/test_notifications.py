@@ -39,7 +39,8 @@ COMMANDS = [
     ["LMOVE", "L", "L2", "LEFT", "RIGHT"], ["RPOPLPUSH", "L2", "L3"], ["LRANGE", "nol", "0", "1"],
     ["LLEN", "nol"], ["LINDEX", "nol", "0"], ["LPOS", "nol", "x"], ["LPOP", "nol"],
     ["RPUSH", "T", "1", "2"], ["LTRIM", "T", "5", "1"], ["RPUSH", "T", "1"], ["LPOP", "T", "5"],
-    ["RPUSH", "U", "1", "1"], ["LREM", "U", "0", "1"], ["LPUSH", "a", "x"], ["LLEN", "a"],
+    ["RPUSH", "U", "1", "1"], ["LREM", "U", "0", "1"], ["RPUSH", "V", "1", "2"],
+    ["LMPOP", "2", "nol", "V", "RIGHT", "COUNT", "1"], ["LMPOP", "1", "V", "LEFT", "COUNT", "9"], ["LPUSH", "a", "x"], ["LLEN", "a"],
     ["SET", "k", "v", "KEEPTTL"], ["INCRBY", "s", "1"], ["FLUSHALL"], ["SET", "last", "1"],
     ["DEL", "last"],
 ]

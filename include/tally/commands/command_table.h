@@ -97,6 +97,8 @@ struct CommandSpec {
   const char* since = "1.0.0";
   CommandHandler handler = nullptr;
   std::vector<CommandSpec> subcommands;  // for containers such as CONFIG and CLIENT
+  // Movable keys (LMPOP): the argument that says how many keys follow it; 0 for none.
+  int numkeys_at = 0;
   // ACL: a dense id (a bit in AclUser::commands), the categories (AclCategoryMask) and the
   // access the first and the other keys need; set by Register from the ACL table.
   int id = -1;
@@ -202,8 +204,9 @@ std::unique_ptr<CommandTable> BuildCommandTable();
 std::string BackupRoot(Config& config);
 
 // Calls fn(i, key) for each key `args` (a resolved command, its name first) names, in order
-// (i counts from 0): the spec's key positions, or EVAL/FCALL's numkeys keys. COMMAND GETKEYS
-// and the ACL check both walk keys through it.
+// (i counts from 0): the spec's key positions, EVAL/FCALL's numkeys keys, or the numkeys keys
+// after spec.numkeys_at (none if that count is not a valid one). COMMAND GETKEYS and the ACL
+// check both walk keys through it.
 void ForEachKey(const CommandSpec& spec, std::span<const std::string_view> args,
                 FunctionRef<void(size_t, std::string_view)> fn);
 

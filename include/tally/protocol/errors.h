@@ -70,6 +70,8 @@ inline constexpr const char* kRankZero =
     "negative to start from the end of the list";
 inline constexpr const char* kCountNegative = "COUNT can't be negative";
 inline constexpr const char* kMaxlenNegative = "MAXLEN can't be negative";
+inline constexpr const char* kNumkeysPositive = "numkeys should be greater than 0";
+inline constexpr const char* kCountPositive = "count should be greater than 0";
 inline constexpr const char* kNoConfigFile = "The server is running without a config file";
 inline constexpr const char* kRewriteFailed = "Rewriting config file: ";
 inline constexpr const char* kBgsaveInProgress = "Background save already in progress";
@@ -205,6 +207,7 @@ inline constexpr const char* kTimeoutNegative = "timeout is negative";
 inline constexpr const char* kGetkeysInvalidCommand = "Invalid command specified";
 inline constexpr const char* kGetkeysArity = "Invalid number of arguments specified for command";
 inline constexpr const char* kGetkeysNoKeys = "The command has no key arguments";
+inline constexpr const char* kGetkeysInvalidArgs = "Invalid arguments specified for command";
 inline constexpr const char* kNoSuchClient = "No such client";
 inline constexpr const char* kPauseMode = "CLIENT PAUSE mode must be WRITE or ALL";
 inline constexpr const char* kClientIdPositive = "client-id should be greater than 0";

@@ -106,6 +106,7 @@ const CommandRow kCommandRows[] = {
     {"linsert", "@write @list @slow", "W", "W"},
     {"llen", "@read @list @fast", "", ""},
     {"lmove", "@write @list @slow", "RW", "W"},
+    {"lmpop", "@write @list @slow", "RW", "RW"},
     {"lpop", "@write @list @fast", "RW", "RW"},
     {"lpos", "@read @list @slow", "R", "R"},
     {"lpush", "@write @list @fast", "W", "W"},
