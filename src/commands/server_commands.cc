@@ -106,11 +106,14 @@ void ReplyCommandInfo(ReplyWriter& r, const CommandSpec& c) {
   r.ArrayHeader(10);
   r.Bulk(c.name);
   r.Integer(c.arity);
-  size_t nflags = 0;
+  // Keys a count argument gives (EVAL, FCALL, LMPOP): "movablekeys", last as in Redis.
+  const bool movable = c.numkeys_at > 0 || (c.flags & kCmdScript);
+  size_t nflags = movable;
   for (auto [bit, name] : kFlagNames) nflags += (c.flags & bit) != 0;
   r.SetHeader(nflags);
   for (auto [bit, name] : kFlagNames)
     if (c.flags & bit) r.SimpleString(name);
+  if (movable) r.SimpleString("movablekeys");
   r.Integer(c.first_key);
   r.Integer(c.last_key);
   r.Integer(c.step);

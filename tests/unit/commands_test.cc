@@ -315,6 +315,32 @@ TEST_F(CommandsTest, KeyCommands) {
   EXPECT_EQ(Run({"get", "c"}), "$1\r\n1\r\n");
 }
 
+// Lists through the command layer: replies, WRONGTYPE both ways, COMMAND INFO and GETKEYS of a
+// command whose keys a count gives (the differential tests compare the rest with Redis).
+TEST_F(CommandsTest, ListCommands) {
+  EXPECT_EQ(Run({"rpush", "l", "a", "b"}), ":2\r\n");
+  EXPECT_EQ(Run({"lpush", "l", "x", "y"}), ":4\r\n");
+  EXPECT_EQ(Run({"lrange", "l", "0", "-1"}), "*4\r\n$1\r\ny\r\n$1\r\nx\r\n$1\r\na\r\n$1\r\nb\r\n");
+  EXPECT_EQ(Run({"type", "l"}), "+list\r\n");
+  EXPECT_EQ(Run({"get", "l"}),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
+  Run({"set", "s", "1"});
+  EXPECT_EQ(Run({"lpush", "s", "x"}),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
+  EXPECT_EQ(Run({"lmpop", "2", "none", "l", "right", "count", "3"}),
+            "*2\r\n$1\r\nl\r\n*3\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nx\r\n");
+  EXPECT_EQ(Run({"lpop", "l"}), "$1\r\ny\r\n");
+  EXPECT_EQ(Run({"exists", "l"}), ":0\r\n");  // emptied: deleted
+  EXPECT_EQ(Run({"command", "getkeys", "lmpop", "2", "a", "b", "left"}),
+            "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+  EXPECT_EQ(Run({"command", "getkeys", "lmpop", "3", "a", "left"}),
+            "-ERR Invalid arguments specified for command\r\n");
+  const std::string info = Run({"command", "info", "lmpop"});  // RESP2: flags are an array
+  EXPECT_EQ(info.rfind("*1\r\n*10\r\n$5\r\nlmpop\r\n:-4\r\n*2\r\n+write\r\n+movablekeys\r\n", 0),
+            0u)
+      << info;
+}
+
 TEST_F(CommandsTest, CountersSurviveRestart) {
   for (int i = 0; i < 15; ++i) Run({"incr", "c"});
   server_.Restart();
