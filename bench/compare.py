@@ -15,6 +15,9 @@ from /proc/<pid>/stat) in microseconds.
                    [--policies always,everysec]
 
 A test written test:N uses -r N instead: incr:10 is the hot-key case, 50 clients on 10 counters.
+The test "window" is not one of redis-benchmark's: it runs python3-limits' moving-window script
+(LINDEX, LPUSH, LTRIM, EXPIRE on a list of hit times, limit 100 per 60 s) with EVAL on a random
+key, as an app rate-limiting its users does; window:1000 keeps 1,000 lists of up to 100 hits.
 Before a GET test, each server is loaded with an unmeasured SET run of the same size, so that
 GET finds keys (about 18% of a 1M keyspace with the defaults), as after real use.
 """
@@ -79,9 +82,33 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# python3-limits 2.8's acquire_moving_window.lua (limits/resources/redis/lua_scripts).
+MOVING_WINDOW = """local amount = tonumber(ARGV[4])
+local entry = redis.call('lindex', KEYS[1], tonumber(ARGV[2]) - amount)
+local timestamp = tonumber(ARGV[1])
+local expiry = tonumber(ARGV[3])
+if entry and tonumber(entry) >= timestamp - expiry then
+    return false
+end
+local limit = tonumber(ARGV[2])
+local entries= {}
+for i=1, amount do
+    entries[i] = timestamp
+end
+redis.call('lpush', KEYS[1], unpack(entries))
+redis.call('ltrim', KEYS[1], 0, limit - 1)
+redis.call('expire', KEYS[1], expiry)
+return true"""
+
+
 def run_benchmark(port, test, requests, clients, keyspace, pipeline):
-    cmd = ["redis-benchmark", "-p", str(port), "-t", test, "-n", str(requests), "-c", str(clients),
+    cmd = ["redis-benchmark", "-p", str(port), "-n", str(requests), "-c", str(clients),
            "-r", str(keyspace), "-P", str(pipeline), "--csv"]
+    if test == "window":
+        cmd += ["EVAL", MOVING_WINDOW, "1", "window:__rand_int__", str(int(time.time())), "100",
+                "60", "1"]
+    else:
+        cmd[1:1] = ["-t", test]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(out.stderr + out.stdout)
