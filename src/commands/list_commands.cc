@@ -1,7 +1,7 @@
 // List commands (Redis 7.0 t_list.c): LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LINDEX LRANGE
-// LTRIM LSET LREM LINSERT (LPOS, LMOVE and RPOPLPUSH: list_move_commands.cc). Each parses its
-// arguments in Redis's order, edits the key's list through Keyspace::EditLists (atomic, one group
-// of records) and replies once the edit succeeded. The blocking forms (BLPOP ...) and LMPOP are not
+// LTRIM LSET LREM LINSERT (LPOS, LMOVE, RPOPLPUSH and LMPOP: list_move_commands.cc). Each parses
+// its arguments in Redis's order, edits the key's list through Keyspace::EditLists (atomic, one
+// group of records) and replies once the edit succeeded. The blocking forms (BLPOP ...) are not
 // here: they reply Redis's unknown-command error.
 #include <algorithm>
 #include <limits>
