@@ -203,6 +203,7 @@ Lsn HttpApi::Route(const HttpRequest& request, std::string_view path, const Quer
   if (path == "/v1/events") {
     if (m != "GET") return method_not_allowed("GET");
     response->event_stream = true;
+    response->content_type = "text/event-stream";  // the connection writes the stream's head
     response->events_db = caller.db;
     response->events_keys = "*";
     for (const auto& [name, value] : query)
