@@ -38,6 +38,9 @@ Connection::Connection(Stream stream, Server& server, std::shared_ptr<AckWaiters
 
 void Connection::Stop() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    // The cancel ends a read in progress; the flag, one not started yet (the connection may be
+    // writing a reply when this runs, and would otherwise read on).
+    self->stop_requested_ = true;
     std::error_code ec;
     self->stream_.socket().cancel(ec);
   });
@@ -80,7 +83,7 @@ asio::awaitable<bool> Connection::Handshake() {
 asio::awaitable<void> Connection::Run() {
   const int64_t query_limit = server_.config().Int(Opt::kClientQueryBufferLimit);
   bool open = co_await Handshake();
-  while (open && !server_.stopping()) {
+  while (open && !server_.stopping() && !stop_requested_) {
     PrepareRead();
     auto [ec, n] = co_await stream_.async_read_some(
         asio::buffer(in_.data() + wpos_, in_.size() - wpos_), kAsTuple);

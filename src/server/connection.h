@@ -73,6 +73,7 @@ class Connection : public Client, public std::enable_shared_from_this<Connection
   std::string out_;
   ReplyWriter writer_;
   Lsn barrier_ = 0;
+  bool stop_requested_ = false;  // set by Stop(), on this connection's executor
   // For the latency histogram: when the batch's bytes arrived, and its commands not yet sent.
   std::chrono::steady_clock::time_point batch_start_;
   uint64_t batch_commands_ = 0;
