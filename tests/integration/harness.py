@@ -93,7 +93,19 @@ class Server:
             return f.read().decode(errors="replace")
 
     def __enter__(self):
-        return self.start()
+        # A free port found here may be taken by a parallel test before the server binds it
+        # (ctest -j2): the first start tries new ports, a few times, when that is what failed.
+        for attempt in range(3):
+            try:
+                return self.start()
+            except RuntimeError:
+                if attempt == 2 or "Address already in use" not in self.log_text():
+                    raise
+                self.stop()
+                self.pick_ports()
+
+    def pick_ports(self):
+        self.port = free_port()
 
     def __exit__(self, *exc):
         self.cleanup()
@@ -109,6 +121,10 @@ class Tallyd(Server):
     def command(self):
         return [TALLYD, "--port", str(self.port), "--http-port", str(self.http_port),
                 "--dir", self.dir] + self.extra
+
+    def pick_ports(self):
+        super().pick_ports()
+        self.http_port = free_port()
 
     def url(self, path):
         return f"http://127.0.0.1:{self.http_port}{path}"
