@@ -144,9 +144,9 @@ void Keyspace::UpdateRun::Apply(std::span<Mutation> mutations,
     records_.push_back(ks_->Write(shard, *entries_[i], keys_[i], m));
     ks_->AddHistory(keys_[i], after, now_, &records_);
     // Change events and alerts are of strings (counters): a list's changes have none.
-    const bool strings = (current[i] == nullptr || current[i]->type == ValueType::kString) &&
-                         (!after.present || after.type == ValueType::kString);
-    if (collect && strings && keys_[i].db < kFirstSystemDb) {
+    if (collect && keys_[i].db < kFirstSystemDb &&
+        (current[i] == nullptr || current[i]->type == ValueType::kString) &&
+        (!after.present || after.type == ValueType::kString)) {
       CollectEvents(ks_->alerts_, changes, keys_[i].db, keys_[i].key, before ? &*before : nullptr,
                     after.present ? &after.data : nullptr, now_, &events_);
     }

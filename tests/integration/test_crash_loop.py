@@ -31,7 +31,7 @@ class Ledger:
         self.acked = {k: 0 for k in KEYS}
 
 
-def client(port, ledger, stop, seed):
+def client(port, ledger, seed, stop):
     rng = random.Random(seed)
     try:
         r = redis.Redis(port=port, socket_timeout=5)
@@ -46,23 +46,28 @@ def client(port, ledger, stop, seed):
         pass  # the server was killed: whatever was in flight stays "attempted"
 
 
+def kill_during(t, rng, targets):
+    """Runs one thread per (function, args) in `targets` against tallyd, SIGKILLs it at a
+    random moment, lets the threads finish and starts tallyd again."""
+    stop = threading.Event()
+    threads = [threading.Thread(target=fn, args=args + (stop,)) for fn, args in targets]
+    for th in threads:
+        th.start()
+    time.sleep(rng.uniform(0.1, MAX_SECONDS))
+    t.kill()
+    stop.set()
+    for th in threads:
+        th.join()
+    t.start()
+
+
 def crash_loop(policy):
     ledger = Ledger()
     rng = random.Random(policy)
     total_acked = 0
     with Tallyd(extra=["--appendfsync", policy]) as t:
         for kill in range(KILLS):
-            stop = threading.Event()
-            threads = [threading.Thread(target=client, args=(t.port, ledger, stop, rng.random()))
-                       for _ in range(CLIENTS)]
-            for th in threads:
-                th.start()
-            time.sleep(rng.uniform(0.1, MAX_SECONDS))
-            t.kill()
-            stop.set()
-            for th in threads:
-                th.join()
-            t.start()
+            kill_during(t, rng, [(client, (t.port, ledger, rng.random())) for _ in range(CLIENTS)])
             r = redis.Redis(port=t.port)
             for k in KEYS:
                 v = int(r.get(k) or 0)
@@ -99,17 +104,7 @@ def list_crash_loop(policy):
     ledger = {k: [0, 0] for k in keys}
     with Tallyd(extra=["--appendfsync", policy]) as t:
         for kill in range(max(1, KILLS // 2)):
-            stop = threading.Event()
-            threads = [threading.Thread(target=list_client, args=(t.port, k, ledger, stop))
-                       for k in keys]
-            for th in threads:
-                th.start()
-            time.sleep(rng.uniform(0.1, MAX_SECONDS))
-            t.kill()
-            stop.set()
-            for th in threads:
-                th.join()
-            t.start()
+            kill_during(t, rng, [(list_client, (t.port, k, ledger)) for k in keys])
             r = redis.Redis(port=t.port)
             for k in keys:
                 items = [int(x) for x in r.lrange(k, 0, -1)]
