@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 
 BUILD_PKGS="cmake ninja-build g++ pkg-config libasio-dev librocksdb-dev libspdlog-dev libgtest-dev \
   libabsl-dev libhttp-parser-dev nlohmann-json3-dev libsystemd-dev liblua5.1-0-dev lua-cjson-dev \
-  lua-bitop-dev libssl-dev"
+  lua-bitop-dev libssl-dev libjemalloc-dev"
 # CPack's DEB generator computes dependencies with dpkg-shlibdeps (dpkg-dev) and file; the
 # package test checks with lintian and systemd-analyze and installs with systemd-sysusers.
 PACKAGE_PKGS="dpkg-dev file lintian systemd"

@@ -129,6 +129,12 @@ Status Server::Open() {
   scripts_ = std::make_unique<ScriptEngine>();
   TALLY_RETURN_IF_ERROR(LoadFunctionLibraries(*engine_->store(), *scripts_));
   script_pool_ = std::make_unique<asio::thread_pool>(1);
+  // A script's records are waited for by its connection, whose io thread leads their group
+  // (AckWaiters): the script thread's appends need wake nobody, as an io thread's.
+  asio::post(*script_pool_, [] {
+    SetThreadName("tally-script");
+    CommitLog::DeferWakeupsOnThisThread();
+  });
   engine_->commit_log()->set_commit_delay_for_testing(
       std::chrono::milliseconds(config_->Int(Opt::kDebugCommitDelayMs)));
   engine_->applier()->set_apply_delay_for_testing(
