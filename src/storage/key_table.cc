@@ -38,6 +38,7 @@ void KeyTable::Shard::Erase(DbIndex db, std::string_view key) {
   auto& map = dbs_[db];
   auto it = map.find(key);
   if (it == map.end()) return;
+  Dropping(db, it->second);
   bytes_ -= it->first.size() + it->second.data.size() + kEntryOverhead;
   map.erase(it);
 }
@@ -63,6 +64,7 @@ void KeyTable::Shard::MarkAbsent(Entry& e) {
 void KeyTable::Shard::Clear(DbIndex db) {
   for (auto& [k, e] : dbs_[db]) bytes_ -= k.size() + e.data.size() + kEntryOverhead;
   dbs_[db].clear();
+  complete_[db] = true;
 }
 
 void KeyTable::Shard::EvictIfNeeded(size_t budget, Lsn clean) {
@@ -84,6 +86,7 @@ void KeyTable::Shard::EvictIfNeeded(size_t budget, Lsn clean) {
         e.referenced = false;
         ++it;
       } else {
+        Dropping(static_cast<DbIndex>(hand_db_), e);
         bytes_ -= it->first.size() + e.data.size() + kEntryOverhead;
         map.erase(it++);  // erasing leaves other iterators valid
       }
@@ -103,6 +106,7 @@ KeyTable::KeyTable() {
     s = std::make_unique<Shard>();
     MutexLock l(&s->mu);
     s->dbs_.resize(kDbSlots);  // user databases and the system ones (types.h)
+    s->complete_.assign(kDbSlots, false);
   }
 }
 

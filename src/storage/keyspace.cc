@@ -24,6 +24,17 @@ Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
     flush_lsn_[db] = 0;
     flush_epoch_[db] = 0;
   }
+  // A user database the store holds no key of is wholly in the (empty) table: misses need not
+  // read the store until an entry that may be there is dropped (KeyTable::Shard::complete).
+  // System databases never are: history samples reach the store without passing the table.
+  for (int db = 0; db < kFirstSystemDb; ++db) {
+    if (store_->count(static_cast<DbIndex>(db)).keys != 0) continue;
+    for (size_t i = 0; i < KeyTable::kShards; ++i) {
+      Shard& shard = table_.shard(i);
+      MutexLock l(&shard.mu);
+      shard.set_complete(static_cast<DbIndex>(db));
+    }
+  }
 }
 
 Keyspace::~Keyspace() = default;
@@ -60,6 +71,8 @@ StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::strin
       // The store still holds keys a pending FLUSH removes: the key is absent, as of the flush
       // (whose LSN a transaction still collecting its records does not know yet).
       e.lsn = flush == std::numeric_limits<Lsn>::max() ? 0 : flush;
+    } else if (shard.complete(db)) {
+      // Every key of the store in this shard is in the table: absent, known without a read.
     } else if (access == Access::kBlind) {
       e.known = false;
     } else {

@@ -105,6 +105,13 @@ Status Store::ResolveDeltas(std::span<const Record> records, std::vector<CountDe
   }
   if (lookups.empty()) return Status::OK();
 
+  // Each key is looked up once (its first blind record); in key order, which RocksDB would
+  // otherwise sort itself, slower (through its comparator, on a vector of pointers).
+  std::sort(lookups.begin(), lookups.end(), [&](size_t a, size_t b) {
+    const Record& x = records[a];
+    const Record& y = records[b];
+    return x.db != y.db ? x.db < y.db : x.key < y.key;
+  });
   std::vector<std::string> keys;
   std::vector<rocksdb::Slice> slices;
   keys.reserve(lookups.size());
@@ -113,7 +120,7 @@ Status Store::ResolveDeltas(std::span<const Record> records, std::vector<CountDe
   std::vector<rocksdb::PinnableSlice> values(lookups.size());
   std::vector<rocksdb::Status> statuses(lookups.size());
   db_->MultiGet(rocksdb::ReadOptions(), data_cf_, slices.size(), slices.data(), values.data(),
-                statuses.data());
+                statuses.data(), /*sorted_input=*/true);
   for (size_t j = 0; j < lookups.size(); ++j) {
     KeyState before = KeyState::kAbsent;
     if (statuses[j].ok()) {

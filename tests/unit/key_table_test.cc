@@ -148,5 +148,37 @@ TEST(KeyTableTest, ShardSetsLockInIndexOrder) {
   EXPECT_EQ(table.bytes(/*locked=*/false), 0u);
 }
 
+// Complete: set by the keyspace, kept while only entries known absent are dropped, ended by
+// dropping one whose key the store may hold, set again by Clear (a FLUSH).
+TEST(KeyTableTest, CompleteEndsWhenAnEntryTheStoreMayHoldIsDropped) {
+  KeyTable table;
+  const auto keys = KeysOfShard(3, 4);
+  KeyTable::Shard& s = table.shard(3);
+  MutexLock l(&s.mu);
+  EXPECT_FALSE(s.complete(0));
+  s.set_complete(0);
+  s.set_complete(1);
+  KeyTable::Entry* absent = s.Add(0, keys[0], {});  // a deleted key: known absent
+  absent->lsn = 1;
+  KeyTable::Entry* unknown = s.Add(0, keys[1], {});
+  unknown->known = false;  // a blind write's miss
+  KeyTable::Entry* present = s.Add(1, keys[2], {});
+  s.Put(*present, "v", 0);
+  present->lsn = 1;
+  present->referenced = false;
+  s.Erase(0, keys[0]);
+  EXPECT_TRUE(s.complete(0));
+  s.Erase(0, keys[1]);
+  EXPECT_FALSE(s.complete(0));
+  absent = s.Add(1, keys[3], {});
+  absent->referenced = false;
+  EXPECT_TRUE(s.complete(1));
+  s.EvictIfNeeded(1, 10);  // both entries of db 1 go; one was present
+  EXPECT_EQ(s.Find(1, keys[2]), nullptr);
+  EXPECT_FALSE(s.complete(1));
+  s.Clear(0);
+  EXPECT_TRUE(s.complete(0));
+}
+
 }  // namespace
 }  // namespace tally

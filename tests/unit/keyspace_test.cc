@@ -56,6 +56,36 @@ TEST_F(KeyspaceTest, KeysFoundNowhereAreNotCachedUntilWritten) {
   EXPECT_EQ(ks().Counts(0).keys, 2);
 }
 
+// A fresh store's table holds every key, so misses are answered without reading RocksDB
+// (KeyTable::Shard::complete); once entries are evicted, reads and writes must find them in the
+// store again, and a FLUSHDB makes the table whole once more.
+TEST_F(KeyspaceTest, EvictedKeysAreFoundInTheStore) {
+  server_.keyspace_options.table_max_memory = 64 << 10;  // 1 KiB per shard
+  server_.Restart();
+  constexpr int kKeys = 3000;
+  for (int i = 0; i < kKeys; ++i) ASSERT_TRUE(ks().IncrBy(0, "k" + std::to_string(i), i + 1).ok());
+  EXPECT_LT(ks().table_bytes(), 300u << 10);  // most entries were evicted
+  for (int i = 0; i < kKeys; ++i) {
+    auto r = ks().Get(0, "k" + std::to_string(i));
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r->value.has_value()) << i;
+    EXPECT_EQ(*r->value, std::to_string(i + 1));
+  }
+  // Blind SETs of evicted keys: counted as overwrites, not as new keys.
+  std::vector<std::string_view> pairs = {"k1", "x", "k2", "y", "fresh", "z"};
+  ASSERT_TRUE(ks().MSet(0, pairs, false).ok());
+  EXPECT_EQ(ks().Counts(0).keys, kKeys + 1);
+  EXPECT_EQ(ks().IncrBy(0, "k7", 1)->value, 9);
+  ASSERT_TRUE(ks().FlushDb(0).ok());
+  EXPECT_FALSE(ks().Get(0, "k5")->value.has_value());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(ks().IncrBy(0, "n" + std::to_string(i), 1).ok());
+  EXPECT_EQ(ks().Counts(0).keys, 100);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(*ks().Get(0, "n" + std::to_string(i))->value, "1");
+  server_.Restart();  // a store with keys: reads go to it
+  EXPECT_EQ(*ks().Get(0, "n42")->value, "1");
+  EXPECT_FALSE(ks().Get(0, "k5")->value.has_value());
+}
+
 TEST_F(KeyspaceTest, IncrByErrors) {
   ASSERT_TRUE(ks().Set(0, "s", "abc", {}).ok());
   EXPECT_EQ(ks().IncrBy(0, "s", 1).status().code(), Status::Code::kNotInteger);

@@ -37,6 +37,8 @@ class TestServer : public ServerContext {
   }
   ~TestServer() override { Close(); }
 
+  KeyspaceOptions keyspace_options;  // taken at the next Open()
+
   void Open() {
     StoreOptions so;
     so.path = dir_ + "/db";
@@ -47,7 +49,7 @@ class TestServer : public ServerContext {
     writer_ = std::make_unique<FailableWriter>(store_.get());
     log_ = std::make_unique<CommitLog>(writer_.get(), policy_, store_->recovered_lsn());
     log_->Start();
-    keyspace_ = std::make_unique<Keyspace>(store_.get(), log_.get(), KeyspaceOptions{});
+    keyspace_ = std::make_unique<Keyspace>(store_.get(), log_.get(), keyspace_options);
     backups_ = std::make_unique<Backups>(store_.get(), log_.get(), NowMs(), log_->last_lsn());
     table_ = BuildCommandTable();
     session_ = std::make_unique<Session>();

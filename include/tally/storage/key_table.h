@@ -66,13 +66,21 @@ class KeyTable {
         EXCLUSIVE_LOCKS_REQUIRED(mu);
     // Clears `e`'s value and expiry: the key is absent (its LSN says as of when).
     void MarkAbsent(Entry& e) EXCLUSIVE_LOCKS_REQUIRED(mu);
-    // Drops every entry of `db`.
+    // Drops every entry of `db`; the caller empties the store's `db` (a FLUSH), so the shard is
+    // complete for it.
     void Clear(DbIndex db) EXCLUSIVE_LOCKS_REQUIRED(mu);
     // While the shard holds more than `budget` bytes, evicts entries that are clean (LSN at most
     // `clean`), unpinned and not referenced since the CLOCK hand last passed them, down to 90 %
     // of the budget; looks at no more than 4,096 entries per call.
     void EvictIfNeeded(size_t budget, Lsn clean) EXCLUSIVE_LOCKS_REQUIRED(mu);
     size_t bytes() const EXCLUSIVE_LOCKS_REQUIRED(mu) { return bytes_; }
+    // Complete: every key the store holds for `db` in this shard has an entry here, so a miss
+    // is an absent key and needs no store read. The Keyspace says so for a database the store
+    // holds nothing of (at start, or once a FLUSH has emptied it: Clear); dropping an entry
+    // whose key may be in the store (evicting it, erasing an entry not known to be absent)
+    // ends it.
+    bool complete(DbIndex db) const EXCLUSIVE_LOCKS_REQUIRED(mu) { return complete_[db]; }
+    void set_complete(DbIndex db) EXCLUSIVE_LOCKS_REQUIRED(mu) { complete_[db] = true; }
 
    private:
     friend class KeyTable;
@@ -88,7 +96,13 @@ class KeyTable {
     // absl's node map: Swiss-table lookups, with entries that stay put.
     using Map = absl::node_hash_map<std::string, Entry, Hash, Eq>;
 
+    // The store may hold `e`'s key: dropping `e` leaves the shard incomplete for `db`.
+    void Dropping(DbIndex db, const Entry& e) EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      if (e.present || !e.known) complete_[db] = false;
+    }
+
     std::vector<Map> dbs_ GUARDED_BY(mu);
+    std::vector<bool> complete_ GUARDED_BY(mu);
     size_t bytes_ GUARDED_BY(mu) = 0;
     // The CLOCK hand: a database and the key it stopped at (an iterator would not survive a
     // rehash).
