@@ -68,7 +68,8 @@ def test_contents_and_control():
         assert f" {path}\n" in listing + "\n", path
     control = run("dpkg-deb", "-f", deb(), "Depends").stdout
     # Computed from the shared libraries tallyd links (dpkg-shlibdeps), not written by hand.
-    for lib in ("libc6", "libstdc++6", "libsystemd0", "libhttp-parser", "libspdlog", "libabsl"):
+    for lib in ("libc6", "libstdc++6", "libsystemd0", "libhttp-parser", "libspdlog", "libabsl",
+                "libjemalloc2"):
         assert lib in control, control
     conffiles = run("dpkg-deb", "-I", deb(), "conffiles").stdout.split()
     assert conffiles == ["/etc/tally/tally.conf", "/etc/logrotate.d/tally"], conffiles
