@@ -27,13 +27,15 @@ Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
   // A user database the store holds no key of is wholly in the (empty) table: misses need not
   // read the store until an entry that may be there is dropped (KeyTable::Shard::complete).
   // System databases never are: history samples reach the store without passing the table.
+  std::vector<DbIndex> empty;
   for (int db = 0; db < kFirstSystemDb; ++db) {
-    if (store_->count(static_cast<DbIndex>(db)).keys != 0) continue;
-    for (size_t i = 0; i < KeyTable::kShards; ++i) {
-      Shard& shard = table_.shard(i);
-      MutexLock l(&shard.mu);
-      shard.set_complete(static_cast<DbIndex>(db));
-    }
+    if (store_->count(static_cast<DbIndex>(db)).keys == 0)
+      empty.push_back(static_cast<DbIndex>(db));
+  }
+  for (size_t i = 0; i < KeyTable::kShards; ++i) {
+    Shard& shard = table_.shard(i);
+    MutexLock l(&shard.mu);
+    for (DbIndex db : empty) shard.set_complete(db);
   }
 }
 
