@@ -13,6 +13,14 @@
 #include "tally/storage/backup.h"
 #include "tally/util/config.h"
 
+#ifdef TALLY_JEMALLOC
+// jemalloc's built-in options (MALLOC_CONF still overrides them). Transparent huge pages for its
+// arenas: the table's entries are spread over hundreds of MiB, and with 4 KiB pages a restart
+// that fills the table from the log spent a third of its time in page faults, and lookups miss
+// the TLB (bench/README.md). The kernel's default THP mode, madvise, honours this.
+extern "C" const char* malloc_conf = "thp:always";
+#endif
+
 namespace {
 
 int Restore(const std::string& backup, const tally::Config& config) {

@@ -7,6 +7,11 @@
 #include "tally/util/thread_name.h"
 
 namespace tally {
+namespace {
+// A pass applies at most about this many records as one RocksDB batch (a replayed log tail can
+// queue millions): the batch, its sort and its lookups stay a few MiB.
+constexpr size_t kMaxBatchRecords = 128 << 10;
+}  // namespace
 
 Applier::Applier(Store* store, Log* log, ApplierOptions options, Lsn applied)
     : store_(store), log_(log), options_(options), applied_lsn_(applied) {}
@@ -88,13 +93,14 @@ Status Applier::WaitApplied(Lsn lsn) {
 void Applier::Run() {
   std::vector<std::vector<Record>> groups;
   std::vector<Record> batch;
+  bool backlog = false;
   while (true) {
     {
       MutexLock l(&mu_);
       while (queue_.empty() && !stopping_) work_cv_.Wait();
-      if (queue_.empty()) break;  // stopping, and everything applied
-      GatherLocked();
-      groups.swap(queue_);
+      if (queue_.empty()) break;     // stopping, and everything applied
+      if (!backlog) GatherLocked();  // a backlog has gathered already
+      backlog = TakeLocked(&groups);
     }
     if (int64_t d = delay_ms_.load(); d > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(d));
@@ -129,6 +135,19 @@ void Applier::Run() {
         spdlog::warn("Checkpoint failed (the log keeps its segments): {}", st.ToString());
     }
   }
+}
+
+bool Applier::TakeLocked(std::vector<std::vector<Record>>* groups) {
+  size_t n = 0, records = 0;
+  while (n < queue_.size() && records < kMaxBatchRecords) records += queue_[n++].size();
+  if (n == queue_.size()) {
+    groups->swap(queue_);
+    return false;
+  }
+  const auto end = queue_.begin() + static_cast<ptrdiff_t>(n);
+  std::move(queue_.begin(), end, std::back_inserter(*groups));
+  queue_.erase(queue_.begin(), end);
+  return true;
 }
 
 void Applier::GatherLocked() {

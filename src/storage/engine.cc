@@ -7,11 +7,6 @@
 #include <iterator>
 
 namespace tally {
-namespace {
-// Replayed groups are applied in batches of about this many bytes.
-constexpr size_t kReplayBatchBytes = 4 << 20;
-}  // namespace
-
 HistorySettings HistorySettingsFromConfig(const Config& config) {
   HistorySettings h;
   std::string keys = config.Str(Opt::kHistoryKeys);
@@ -55,48 +50,57 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   std::unique_ptr<Engine> engine(new Engine());
   options.store.disable_wal = true;
   if (options.log.env == nullptr) options.log.env = options.store.env;
-  TALLY_RETURN_IF_ERROR(engine->Recover(options));
+  std::vector<std::vector<Record>> replay;
+  TALLY_RETURN_IF_ERROR(engine->Recover(options, &replay));
   Engine& e = *engine;
-  const Lsn last = std::max(e.store_->recovered_lsn(), e.log_->last_lsn());
-  // RocksDB now has everything the log had (replayed), or more (a group it flushed whose frame
-  // a power cut lost): applied up to `last`.
-  e.applier_ = std::make_unique<Applier>(e.store_.get(), e.log_.get(), options.apply, last);
+  const Lsn applied = e.store_->recovered_lsn();
+  // The log's last record, or RocksDB's if it has more (a group it flushed whose frame a power
+  // cut lost): the next record follows it.
+  const Lsn last = std::max(applied, e.log_->last_lsn());
+  e.applier_ = std::make_unique<Applier>(e.store_.get(), e.log_.get(), options.apply, applied);
   e.commit_log_ = std::make_unique<CommitLog>(e.log_.get(), options.policy, last);
   e.commit_log_->set_applier(e.applier_.get());
   CommitLog* commit_log = e.commit_log_.get();
   e.applier_->on_failure = [commit_log](const Status& st) { commit_log->Fail(st); };
   e.keyspace_ = std::make_unique<Keyspace>(e.store_.get(), commit_log, options.keyspace);
-  TALLY_RETURN_IF_ERROR(e.keyspace_->LoadAlerts());
+  // The replayed records are applied off the start path, as live ones are; until then the
+  // table answers for their keys.
+  TALLY_RETURN_IF_ERROR(e.keyspace_->Replay(replay));
+  Lsn loaded_at_start = 0;  // the last replayed record of what is read from RocksDB at start
+  size_t bytes = 0;
+  for (const std::vector<Record>& group : replay) {
+    bytes += Applier::Bytes(group);
+    for (const Record& r : group) {
+      if (r.db == kAlertDb || r.db == kFunctionDb) loaded_at_start = r.lsn;
+    }
+  }
+  e.applier_->Reserve(bytes);
+  for (std::vector<Record>& group : replay) e.applier_->Enqueue(std::move(group));
+  if (options.apply_delay_for_testing.count() > 0)
+    e.applier_->set_apply_delay_for_testing(options.apply_delay_for_testing);
   e.applier_->Start();
   e.commit_log_->Start();
+  // Alert rules (and, in the server, FUNCTION libraries) are loaded from RocksDB.
+  if (loaded_at_start != 0) TALLY_RETURN_IF_ERROR(e.applier_->WaitApplied(loaded_at_start));
+  TALLY_RETURN_IF_ERROR(e.keyspace_->LoadAlerts());
   return engine;
 }
 
-Status Engine::Recover(const EngineOptions& options) {
+Status Engine::Recover(const EngineOptions& options, std::vector<std::vector<Record>>* replay) {
   auto store = Store::Open(options.store);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
   store_lsn_ = store_->recovered_lsn();
-  std::vector<Record> batch;
-  size_t bytes = 0;
-  auto apply = [&]() -> Status {
-    if (batch.empty()) return Status::OK();
-    Status st = store_->Write(batch, /*sync=*/false);
-    replayed_ += batch.size();
-    batch.clear();
-    bytes = 0;
-    return st;
-  };
   auto log = Log::Open(options.log, store_lsn_, [&](std::vector<Record>& group) -> Status {
-    bytes += Applier::Bytes(group);
-    std::move(group.begin(), group.end(), std::back_inserter(batch));
-    return bytes >= kReplayBatchBytes ? apply() : Status::OK();
+    replayed_ += group.size();
+    replay->push_back(std::move(group));
+    return Status::OK();
   });
   if (!log.ok()) return log.status();
   log_ = std::move(*log);
-  TALLY_RETURN_IF_ERROR(apply());
   if (replayed_ > 0) {
-    spdlog::info("Replayed {} log records above LSN {} into the store", replayed_, store_lsn_);
+    spdlog::info("Replaying {} log records above LSN {} (the table holds them until applied)",
+                 replayed_, store_lsn_);
   }
   return Status::OK();
 }

@@ -34,6 +34,13 @@ KeyTable::Entry* KeyTable::Shard::Add(DbIndex db, std::string_view key, Entry e)
   return &dbs_[db].emplace(std::string(key), std::move(e)).first->second;
 }
 
+KeyTable::Entry* KeyTable::Shard::FindOrAdd(DbIndex db, std::string_view key) {
+  auto [it, added] = dbs_[db].try_emplace(key);
+  if (added) bytes_ += key.size() + kEntryOverhead;
+  it->second.referenced = true;
+  return &it->second;
+}
+
 void KeyTable::Shard::Erase(DbIndex db, std::string_view key) {
   auto& map = dbs_[db];
   auto it = map.find(key);

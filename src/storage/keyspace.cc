@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <limits>
 #include <optional>
+#include <thread>
 
 #include "tally/storage/value_codec.h"
 #include "tally/util/clock.h"
@@ -175,14 +176,7 @@ StatusOr<Lsn> Keyspace::Flush(Record::Kind kind, DbIndex first, size_t end) {
   AtomicScope* scope = CurrentScope();
   std::optional<KeyTable::AllShards> locks;
   if (scope == nullptr) locks.emplace(&table_);
-  for (size_t db = first; db < end; ++db) {
-    flush_epoch_[db].fetch_add(1);
-    for (size_t i = 0; i < KeyTable::kShards; ++i) {
-      Shard& shard = table_.shard(i);
-      shard.mu.AssertHeld();  // `locks` or the scope's
-      shard.Clear(static_cast<DbIndex>(db));
-    }
-  }
+  ClearDbs(first, end);
   Record r;
   r.kind = kind;
   r.db = first;
@@ -196,6 +190,76 @@ StatusOr<Lsn> Keyspace::Flush(Record::Kind kind, DbIndex first, size_t end) {
   }
   for (size_t db = first; db < end; ++db) flush_lsn_[db].store(lsn, std::memory_order_release);
   return scope != nullptr ? Lsn{0} : lsn;
+}
+
+void Keyspace::ClearDbs(DbIndex first, size_t end) {
+  for (size_t db = first; db < end; ++db) {
+    flush_epoch_[db].fetch_add(1);
+    for (size_t i = 0; i < KeyTable::kShards; ++i) {
+      Shard& shard = table_.shard(i);
+      shard.mu.AssertHeld();  // the caller holds every shard
+      shard.Clear(static_cast<DbIndex>(db));
+    }
+  }
+}
+
+Status Keyspace::Replay(std::span<const std::vector<Record>> groups) {
+  // Two threads, each over every record but only the keys of its half of the shards: each
+  // key's records stay in order, and a flush is replayed by both (each clears its shards).
+  constexpr size_t kThreads = 2;
+  Status failed[kThreads];
+  auto replay_part = [&](size_t part) {
+    for (const std::vector<Record>& group : groups) {
+      for (const Record& r : group) {
+        if (Status st = ReplayRecord(r, part, kThreads); !st.ok()) {
+          failed[part] = st;
+          return;
+        }
+      }
+    }
+  };
+  std::thread helper(replay_part, 1);
+  replay_part(0);
+  helper.join();
+  for (size_t i = 0; i < kThreads; ++i) {
+    if (!failed[i].ok()) return failed[i];
+  }
+  return Status::OK();
+}
+
+Status Keyspace::ReplayRecord(const Record& r, size_t part, size_t parts) {
+  if (r.kind == Record::Kind::kFlushDb || r.kind == Record::Kind::kFlushAll) {
+    const bool all = r.kind == Record::Kind::kFlushAll;
+    const size_t first = all ? 0 : r.db;
+    const size_t end = all ? static_cast<size_t>(options_.databases) : size_t{r.db} + 1u;
+    for (size_t db = first; db < end; ++db) {
+      if (part == 0) flush_epoch_[db].fetch_add(1);
+      for (size_t i = part; i < KeyTable::kShards; i += parts) {
+        Shard& shard = table_.shard(i);
+        MutexLock l(&shard.mu);
+        shard.Clear(static_cast<DbIndex>(db));
+      }
+      flush_lsn_[db].store(r.lsn, std::memory_order_release);
+    }
+    return Status::OK();
+  }
+  if (r.kind != Record::Kind::kPut && r.kind != Record::Kind::kDelete) return Status::OK();
+  if (r.db == kHistoryDb) return Status::OK();  // samples never pass through the table
+  const size_t index = KeyTable::ShardOf(r.key);
+  if (index % parts != part) return Status::OK();
+  Shard& shard = table_.shard(index);
+  MutexLock l(&shard.mu);
+  Entry* e = shard.FindOrAdd(r.db, r.key);
+  if (r.kind == Record::Kind::kPut) {
+    auto decoded = DecodeValue(r.value);
+    if (!decoded.ok()) return decoded.status();
+    shard.Put(*e, std::string(decoded->payload), decoded->expire_at_ms, decoded->type);
+  } else {
+    shard.MarkAbsent(*e);
+  }
+  e->lsn = r.lsn;
+  e->known = true;
+  return Status::OK();
 }
 
 Keyspace::AtomicScope::AtomicScope(Keyspace* keyspace)

@@ -96,6 +96,9 @@ class Applier {
   void Run();
   // Waits (mu_ held) until the gather window after the last batch has passed, or somebody
   // needs the applier now.
+  // Moves the oldest queued groups, about kMaxBatchRecords records or all, to `groups`;
+  // returns whether some are left.
+  bool TakeLocked(std::vector<std::vector<Record>>* groups) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void GatherLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store* const store_;

@@ -5,8 +5,11 @@
 //
 // Recovery (Open): RocksDB opens with what its files hold, including the LSN it has applied
 // up to (stored atomically with the data); the log is checked (a torn tail dropped, damage in
-// the middle refused) and every record above that LSN is applied again (records are
-// post-images, so re-applying is harmless); then the threads start.
+// the middle refused) and every record above that LSN is queued for the applier again (records
+// are post-images, so re-applying is harmless), its keys put in the table as dirty entries
+// (Keyspace::Replay), so the first reply does not wait for RocksDB's memtable inserts; then the
+// threads start. Records of what is loaded from RocksDB at start (alert rules, FUNCTION
+// libraries) are applied before Open returns.
 //
 // Close(): everything queued is written and synced to the log, applied, RocksDB flushed and
 // the log purged, so the next Open replays nothing.
@@ -14,7 +17,9 @@
 // Thread-safety: Open/Close from one thread; the parts are thread-safe as documented.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <vector>
 
 #include "tally/storage/applier.h"
 #include "tally/storage/commit_log.h"
@@ -32,6 +37,8 @@ struct EngineOptions {
   ApplierOptions apply;
   KeyspaceOptions keyspace;
   FsyncPolicy policy = FsyncPolicy::kAlways;  // Default: always
+  // Tests: the applier sleeps this long before each batch from the start, replayed ones too.
+  std::chrono::milliseconds apply_delay_for_testing{0};
 };
 
 // The options tallyd's configuration gives: RocksDB in <dir>/db, the log in <dir>/log, ...
@@ -52,7 +59,8 @@ class Engine {
   Log* log() const { return log_.get(); }
   Applier* applier() const { return applier_.get(); }
 
-  // What recovery found: the LSN RocksDB had applied, and how many log records it replayed.
+  // What recovery found: the LSN RocksDB had applied, and how many log records it replayed
+  // (queued for the applier and put in the table).
   Lsn store_lsn() const { return store_lsn_; }
   uint64_t replayed_records() const { return replayed_; }
 
@@ -62,7 +70,8 @@ class Engine {
 
  private:
   Engine() = default;
-  Status Recover(const EngineOptions& options);
+  // Opens the store and the log; the log's records above the store's LSN go to `replay`.
+  Status Recover(const EngineOptions& options, std::vector<std::vector<Record>>* replay);
 
   std::unique_ptr<Store> store_;
   std::unique_ptr<Log> log_;

@@ -59,6 +59,8 @@ class KeyTable {
     Entry* Find(DbIndex db, std::string_view key) EXCLUSIVE_LOCKS_REQUIRED(mu);
     // Adds an entry for `key`, which must not have one; returns it.
     Entry* Add(DbIndex db, std::string_view key, Entry e) EXCLUSIVE_LOCKS_REQUIRED(mu);
+    // The entry of `key` in `db`, added (absent, known, LSN 0) if it had none: one probe.
+    Entry* FindOrAdd(DbIndex db, std::string_view key) EXCLUSIVE_LOCKS_REQUIRED(mu);
     // Drops `key`'s entry, if it has one.
     void Erase(DbIndex db, std::string_view key) EXCLUSIVE_LOCKS_REQUIRED(mu);
     // Gives `e` (an entry of this shard) a value: the key is present.

@@ -89,8 +89,16 @@ class Keyspace {
   StatusOr<Written<int64_t>> EditAlerts(DbIndex db, std::string_view key,
                                         FunctionRef<int64_t(std::vector<AlertRule>*)> edit);
   std::vector<AlertRules::Entry> ListAlerts() const { return alerts_.All(); }
-  // Loads the rules from kAlertDb (at start, after recovery).
+  // Loads the rules from kAlertDb (at start, after recovery, once RocksDB has every record of
+  // kAlertDb the log replays).
   Status LoadAlerts();
+  // Recovery, before serving: `groups` are the log's records above what RocksDB holds, in LSN
+  // order, queued for the applier but not applied. Each key they write gets a table entry
+  // holding its last record's post-image and LSN (dirty, so kept until applied), and a flush
+  // hides the store's keys as a live FLUSH does: the keyspace answers as if RocksDB had them,
+  // without waiting for the applier. History samples (kHistoryDb) are left to the applier, as
+  // live ones are. kCorruption if a record's value does not decode.
+  Status Replay(std::span<const std::vector<Record>> groups);
   // How many keys a system database (types.h) holds, as of what RocksDB has (INFO).
   int64_t system_keys(DbIndex db) const;
 
@@ -361,6 +369,12 @@ class Keyspace {
                                    bool missing_is_error);
   // FLUSHDB and FLUSHALL: empties databases [first, end) and logs one `kind` record.
   StatusOr<Lsn> Flush(Record::Kind kind, DbIndex first, size_t end);
+  // Replay() of one record, if its key is in a shard i with i % parts == part (a flush: for
+  // those shards).
+  Status ReplayRecord(const Record& r, size_t part, size_t parts);
+  // Drops every entry of databases [first, end) (every shard held by the caller) and bumps their
+  // flush epochs; the caller then sets their flush LSNs.
+  void ClearDbs(DbIndex first, size_t end);
   // The AtomicScope of the calling thread on this keyspace, or nullptr.
   AtomicScope* CurrentScope() const;
 
