@@ -258,7 +258,6 @@ Status Keyspace::ReplayRecord(const Record& r, size_t part, size_t parts) {
     shard.MarkAbsent(*e);
   }
   e->lsn = r.lsn;
-  e->known = true;
   return Status::OK();
 }
 

@@ -94,11 +94,11 @@ class Applier {
 
  private:
   void Run();
-  // Waits (mu_ held) until the gather window after the last batch has passed, or somebody
-  // needs the applier now.
   // Moves the oldest queued groups, about kMaxBatchRecords records or all, to `groups`;
   // returns whether some are left.
   bool TakeLocked(std::vector<std::vector<Record>>* groups) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Waits (mu_ held) until the gather window after the last batch has passed, or somebody
+  // needs the applier now.
   void GatherLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store* const store_;
