@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <new>
 
 namespace tally {
 namespace {
@@ -21,33 +22,63 @@ size_t KeyTable::Shard::Hash::operator()(std::string_view s) const {
   return h ^ (h >> 31);
 }
 
+KeyTable::Shard::Node* KeyTable::Shard::NewNode(std::string_view key, Entry e) {
+  void* p = ::operator new(sizeof(Node) + key.size());
+  Node* n = new (p) Node{std::move(e), static_cast<uint32_t>(key.size())};
+  std::copy(key.begin(), key.end(), reinterpret_cast<char*>(n + 1));
+  return n;
+}
+
+void KeyTable::Shard::FreeNode(Node* n) {
+  n->~Node();
+  ::operator delete(n);
+}
+
+KeyTable::Shard::~Shard() NO_THREAD_SAFETY_ANALYSIS {  // nobody else can hold it any more
+  for (Map& map : dbs_) {
+    for (Node* n : map) FreeNode(n);
+  }
+}
+
+void KeyTable::Shard::EraseAt(Map& map, Map::iterator it) {
+  Node* n = *it;
+  bytes_ -= n->key_size + n->entry.data.size() + kEntryOverhead;
+  map.erase(it);
+  FreeNode(n);
+}
+
 KeyTable::Entry* KeyTable::Shard::Find(DbIndex db, std::string_view key) {
   auto& map = dbs_[db];
   auto it = map.find(key);
   if (it == map.end()) return nullptr;
-  it->second.referenced = true;
-  return &it->second;
+  (*it)->entry.referenced = true;
+  return &(*it)->entry;
 }
 
 KeyTable::Entry* KeyTable::Shard::Add(DbIndex db, std::string_view key, Entry e) {
   bytes_ += key.size() + e.data.size() + kEntryOverhead;
-  return &dbs_[db].emplace(std::string(key), std::move(e)).first->second;
+  Node* n = NewNode(key, std::move(e));
+  dbs_[db].insert(n);
+  return &n->entry;
 }
 
 KeyTable::Entry* KeyTable::Shard::FindOrAdd(DbIndex db, std::string_view key) {
-  auto [it, added] = dbs_[db].try_emplace(key);
-  if (added) bytes_ += key.size() + kEntryOverhead;
-  it->second.referenced = true;
-  return &it->second;
+  auto& map = dbs_[db];
+  auto it = map.find(key);
+  if (it == map.end()) {
+    bytes_ += key.size() + kEntryOverhead;
+    it = map.insert(NewNode(key, Entry{})).first;
+  }
+  (*it)->entry.referenced = true;
+  return &(*it)->entry;
 }
 
 void KeyTable::Shard::Erase(DbIndex db, std::string_view key) {
   auto& map = dbs_[db];
   auto it = map.find(key);
   if (it == map.end()) return;
-  Dropping(db, it->second);
-  bytes_ -= it->first.size() + it->second.data.size() + kEntryOverhead;
-  map.erase(it);
+  Dropping(db, (*it)->entry);
+  EraseAt(map, it);
 }
 
 void KeyTable::Shard::Put(Entry& e, std::string data, int64_t expire_at_ms, ValueType type) {
@@ -69,7 +100,10 @@ void KeyTable::Shard::MarkAbsent(Entry& e) {
 }
 
 void KeyTable::Shard::Clear(DbIndex db) {
-  for (auto& [k, e] : dbs_[db]) bytes_ -= k.size() + e.data.size() + kEntryOverhead;
+  for (Node* n : dbs_[db]) {
+    bytes_ -= n->key_size + n->entry.data.size() + kEntryOverhead;
+    FreeNode(n);
+  }
   dbs_[db].clear();
   complete_[db] = true;
 }
@@ -86,7 +120,7 @@ void KeyTable::Shard::EvictIfNeeded(size_t budget, Lsn clean) {
     if (it == map.end()) it = map.begin();  // new database, or the hand's key is gone
     while (it != map.end() && bytes_ > target && scanned < kEvictScanLimit) {
       ++scanned;
-      Entry& e = it->second;
+      Entry& e = (*it)->entry;
       if (e.lsn > clean || e.pins > 0) {  // dirty, or WATCHed
         ++it;
       } else if (e.referenced) {
@@ -94,8 +128,7 @@ void KeyTable::Shard::EvictIfNeeded(size_t budget, Lsn clean) {
         ++it;
       } else {
         Dropping(static_cast<DbIndex>(hand_db_), e);
-        bytes_ -= it->first.size() + e.data.size() + kEntryOverhead;
-        map.erase(it++);  // erasing leaves other iterators valid
+        EraseAt(map, it++);  // erasing leaves other iterators valid
       }
     }
     if (it == map.end()) {
@@ -103,7 +136,7 @@ void KeyTable::Shard::EvictIfNeeded(size_t budget, Lsn clean) {
       hand_key_.clear();
       ++scanned;
     } else {
-      hand_key_ = it->first;
+      hand_key_ = (*it)->key();
     }
   }
 }

@@ -13,7 +13,7 @@
 // keys never deadlock.
 #pragma once
 
-#include <absl/container/node_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include <array>
 #include <cstdint>
@@ -53,6 +53,11 @@ class KeyTable {
 
   class Shard {
    public:
+    Shard() = default;
+    ~Shard();
+    Shard(const Shard&) = delete;
+    Shard& operator=(const Shard&) = delete;
+
     Mutex mu;
 
     // The entry of `key` in `db` (marked referenced), or nullptr.
@@ -86,17 +91,36 @@ class KeyTable {
 
    private:
     friend class KeyTable;
-    // Transparent hash and equality: lookups by string_view build no std::string.
+    // One allocation per key: its entry, then its bytes. A lookup touches the Swiss table's
+    // control bytes, its slot and the node (whose key is inline), where a map of std::string
+    // keys also dereferences each key's own heap block.
+    struct Node {
+      Entry entry;
+      uint32_t key_size;
+      std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
+    };
+    // Transparent hash and equality over nodes and string_views: lookups build nothing.
     struct Hash {
       using is_transparent = void;
       size_t operator()(std::string_view s) const;
+      size_t operator()(const Node* n) const { return (*this)(n->key()); }
     };
     struct Eq {
       using is_transparent = void;
-      bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+      static std::string_view K(std::string_view s) { return s; }
+      static std::string_view K(const Node* n) { return n->key(); }
+      template <typename A, typename B>
+      bool operator()(const A& a, const B& b) const {
+        return K(a) == K(b);
+      }
     };
-    // absl's node map: Swiss-table lookups, with entries that stay put.
-    using Map = absl::node_hash_map<std::string, Entry, Hash, Eq>;
+    // The set owns its nodes (NewNode, FreeNode); nodes stay put when the set rehashes.
+    using Map = absl::flat_hash_set<Node*, Hash, Eq>;
+
+    static Node* NewNode(std::string_view key, Entry e);
+    static void FreeNode(Node* n);
+    // Drops the node `it` points to from `map`; other iterators stay valid.
+    void EraseAt(Map& map, Map::iterator it) EXCLUSIVE_LOCKS_REQUIRED(mu);
 
     // The store may hold `e`'s key: dropping `e` leaves the shard incomplete for `db`.
     void Dropping(DbIndex db, const Entry& e) EXCLUSIVE_LOCKS_REQUIRED(mu) {
