@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "tally/commands/command_table.h"
+#include "tally/util/clock.h"
 
 namespace tally {
 namespace {
@@ -45,6 +46,11 @@ void ClientPause::Unpause() {
 
 bool ClientPause::active(int64_t now_ms) const {
   return now_ms < until_ms_.load(std::memory_order_relaxed);
+}
+
+bool ClientPause::active_now() const {
+  const int64_t until = until_ms_.load(std::memory_order_relaxed);
+  return until != 0 && NowMs() < until;
 }
 
 bool ClientPause::Blocks(const CommandSpec& spec, const Session& session, const CommandTable& table,

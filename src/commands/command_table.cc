@@ -307,15 +307,17 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
     return;
   }
   const size_t before = ctx.reply.buffer()->size();
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = ctx.clock != std::chrono::steady_clock::time_point{}
+                         ? ctx.clock
+                         : std::chrono::steady_clock::now();
   // `new` events need to know which keys a write creates (notify.cc).
   std::optional<Keyspace::CreatedKeys> created;
   if ((spec->flags & kCmdWrite) && Notifying(ctx, kNotifyNew)) created.emplace();
   spec->handler(ctx);
   created.reset();
-  const int64_t usec = std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::steady_clock::now() - start)
-                           .count();
+  ctx.clock = std::chrono::steady_clock::now();
+  const int64_t usec =
+      std::chrono::duration_cast<std::chrono::microseconds>(ctx.clock - start).count();
   spec->usec.Add(static_cast<uint64_t>(usec));
   spec->calls.Add();
   if (ctx.server.config().Int(Opt::kLatencyTracking)) spec->latency->Record(usec);

@@ -90,6 +90,7 @@ asio::awaitable<void> Connection::Run() {
     if (ec) break;
     wpos_ += n;
     batch_start_ = std::chrono::steady_clock::now();
+    batch_clock_ = batch_start_;
     session_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
     session_.query_buffer_bytes.store(wpos_ - rpos_, std::memory_order_relaxed);
     server_.CountBytes(n, 0);
@@ -135,11 +136,18 @@ asio::awaitable<bool> Connection::ProcessInput() {
     CommandContext ctx{args_, session_, writer_, server_};
     ctx.may_defer = true;
     const size_t reply_start = out_.size();
-    if (server_.scripts()->running() || server_.client_pause()->active(NowMs())) {
+    if (server_.scripts()->running() || server_.client_pause()->active_now()) {
       co_await Execute(ctx);  // the slow path: a script runs or clients are paused
+      batch_clock_ = {};      // it may have waited: the next command reads the clock
     } else {
+      ctx.clock = batch_clock_;
       server_.commands().Dispatch(ctx);
-      if (ctx.deferred) co_await Execute(ctx);
+      batch_clock_ = ctx.clock;
+      if (ctx.deferred) {
+        ctx.clock = {};  // a script's time starts when it runs
+        co_await Execute(ctx);
+        batch_clock_ = {};
+      }
     }
     ApplyReplyMode(reply_start);
     server_.CountCommand();
@@ -162,7 +170,10 @@ asio::awaitable<bool> Connection::ProcessInput() {
                    session_.addr, out_.size());
       co_return false;
     }
-    if (out_.size() >= kFlushThreshold && !co_await Flush()) co_return false;
+    if (out_.size() >= kFlushThreshold) {
+      if (!co_await Flush()) co_return false;
+      batch_clock_ = {};  // the flush may have waited for the log
+    }
   }
   session_.query_buffer_bytes.store(wpos_ - rpos_, std::memory_order_relaxed);
   if (!out_.empty() && !co_await Flush()) co_return false;

@@ -76,6 +76,8 @@ class Connection : public Client, public std::enable_shared_from_this<Connection
   bool stop_requested_ = false;  // set by Stop(), on this connection's executor
   // For the latency histogram: when the batch's bytes arrived, and its commands not yet sent.
   std::chrono::steady_clock::time_point batch_start_;
+  // The last clock reading of this batch: when it was read, then when each command ended.
+  std::chrono::steady_clock::time_point batch_clock_;
   uint64_t batch_commands_ = 0;
 };
 

@@ -54,6 +54,7 @@ asio::awaitable<void> Connection::RunPubSub() {
     if (state->input) {
       state->input = false;
       batch_start_ = std::chrono::steady_clock::now();
+      batch_clock_ = batch_start_;
       if (!co_await ProcessInput()) break;
       continue;
     }

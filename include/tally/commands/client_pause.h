@@ -25,6 +25,8 @@ class ClientPause {
   void Unpause() LOCKS_EXCLUDED(mu_);
   // A pause is running at `now_ms`.
   bool active(int64_t now_ms) const;
+  // A pause is running now; reads the clock only if a pause was ever set.
+  bool active_now() const;
   // `spec`, run by `session`, must wait at `now_ms`: everything under ALL; under WRITE the
   // commands Redis flags write or may-replicate (EVAL, FCALL, PUBLISH, FUNCTION LOAD, ...) and
   // an EXEC with a write queued.

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -41,6 +42,10 @@ struct CommandContext {
   // and the caller dispatches it again (without may_defer) where it may block.
   bool may_defer = false;
   bool deferred = false;
+  // A front end running commands back to back passes the time it last read the clock (set to
+  // when the batch was read); Dispatch times the command from there and leaves its end time
+  // here, so each command reads the clock once. Unset: Dispatch reads it twice.
+  std::chrono::steady_clock::time_point clock{};
 
   void WaitFor(Lsn lsn) {
     if (lsn > barrier) barrier = lsn;
