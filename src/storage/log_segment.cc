@@ -47,6 +47,16 @@ bool IntactFrameAfter(std::string_view data, size_t from, Lsn after) {
   // Cheap filter first: a frame's LSN sits right after its 8-byte header; only a plausible one
   // (above `after`, below it + 2^32) is worth a checksum.
   for (size_t pos = from; pos + logfmt::kFrameHeader + 12 <= data.size(); ++pos) {
+    // A frame's length (header bytes 4-7) is never zero, so none starts inside a run of zeros
+    // before its last 7 bytes: skip the run (a preallocated tail is megabytes of zeros).
+    if (data[pos] == '\0') {
+      const size_t nonzero = data.find_first_not_of('\0', pos);
+      if (nonzero == std::string_view::npos) return false;
+      if (nonzero >= pos + 8) {
+        pos = nonzero - 8;  // the loop's ++pos: nonzero - 7, the first start that may be valid
+        continue;
+      }
+    }
     std::string_view rest = data.substr(pos);
     Lsn lsn = logfmt::FirstLsn(rest.substr(logfmt::kFrameHeader));
     if (lsn <= after || lsn - after > (Lsn{1} << 32)) continue;

@@ -41,6 +41,11 @@ class FaultFile : public rocksdb::FSWritableFileOwnerWrapper {
     if (s.ok()) fs_->Appended(name_, size_ = std::max(size_, offset + data.size()));
     return s;
   }
+  IOStatus Allocate(uint64_t offset, uint64_t len, const IOOptions& o, IODebugContext* d) override {
+    IOStatus s = target()->Allocate(offset, len, o, d);
+    if (s.ok()) fs_->Allocated(name_, offset + len);
+    return s;
+  }
   IOStatus Truncate(uint64_t size, const IOOptions& o, IODebugContext* d) override {
     IOStatus s = target()->Truncate(size, o, d);
     if (s.ok()) fs_->Truncated(name_, size_ = size);
@@ -116,6 +121,12 @@ void FaultFS::Appended(const std::string& name, uint64_t end) {
   files_[name].size = end;
 }
 
+void FaultFS::Allocated(const std::string& name, uint64_t end) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto& f = files_[name];
+  f.allocated = std::max(f.allocated, end);
+}
+
 void FaultFS::Synced(const std::string& name) {
   std::lock_guard<std::mutex> l(mu_);
   auto& f = files_[name];
@@ -127,6 +138,7 @@ void FaultFS::Truncated(const std::string& name, uint64_t size) {
   auto& f = files_[name];
   f.size = size;
   f.synced = std::min(f.synced, size);
+  f.allocated = std::min(f.allocated, size);
 }
 
 void FaultFS::DirSynced(const std::string& dir) {
@@ -223,6 +235,10 @@ void FaultFS::PowerCut(Loss mode, std::mt19937_64& rng, bool lose_unsynced_dir_e
       out.seekp(static_cast<std::streamoff>(start));
       for (uint64_t i = start; i < keep; ++i) out.put(static_cast<char>(rng() & 0xff));
     }
+    // A preallocated file (the log's segments) keeps its size once a sync has made it durable,
+    // and may before: what was not written reads back as zeros.
+    if (f.allocated > keep && (f.synced > 0 || rng() % 2 == 0))
+      std::filesystem::resize_file(name, f.allocated, ec);
   }
   files_.clear();
 }

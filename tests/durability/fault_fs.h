@@ -3,7 +3,8 @@
 // remembers, per file written through it, how many bytes were appended and how many were
 // synced, and whether the directory entry was synced. PowerCut() then does to the files what
 // losing power would: per file, drop the unsynced bytes, keep a random prefix of them, or tear
-// the last sector; files whose directory was never synced may vanish.
+// the last sector; files whose directory was never synced may vanish. A file preallocated with
+// fallocate() reads zeros past what was kept, up to its allocated size.
 //
 // Faults: SetDead() makes every write and sync fail (the power is off: nothing more reaches the
 // disk, and no acknowledgement can leave); InjectErrors() fails 1 in N writes or syncs with EIO
@@ -56,6 +57,7 @@ class FaultFS : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus MaybeFail(bool is_sync);
   void Appended(const std::string& name, uint64_t end);
   void Synced(const std::string& name);
+  void Allocated(const std::string& name, uint64_t end);
   void Truncated(const std::string& name, uint64_t size);
   void DirSynced(const std::string& dir);
 
@@ -64,6 +66,7 @@ class FaultFS : public rocksdb::FileSystemWrapper {
     uint64_t size = 0;
     uint64_t synced = 0;
     bool dir_synced = false;
+    uint64_t allocated = 0;  // fallocate()d up to here (the file's size without KEEP_SIZE)
   };
   std::atomic<bool> dead_{false};
   std::atomic<uint64_t> die_at_sync_{0};

@@ -19,10 +19,14 @@ def wal_file(t):
 
 
 def crash_and_damage(t, damage):
-    """Kills the server and calls damage(file, size) on its newest log segment."""
+    """Kills the server and calls damage(file, size) on its newest log segment, where size is
+    the end of its records."""
     t.kill()
     wal = wal_file(t)
-    size = os.path.getsize(wal)
+    # The newest segment is preallocated: its records end where its zeros begin.
+    with open(wal, "rb") as f:
+        size = len(f.read().rstrip(b"\0"))
+    assert size > 0, wal
     with open(wal, "r+b") as f:
         damage(f, size)
 

@@ -11,6 +11,7 @@
 #include <future>
 
 #include "../../src/storage/log_format.h"
+#include "../../src/storage/log_segment.h"
 #include "tally/storage/engine.h"
 #include "test_util.h"
 
@@ -163,6 +164,73 @@ TEST(Log, TornTailIsCutAndLaterWritesFollowIt) {
   auto reopened = Log::Open(o, 0, again.fn_);
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   EXPECT_EQ(again.lsns, Range(1, kept + 1));
+}
+
+// A crash leaves the newest segment at its preallocated size, zeros after its last frame;
+// sealed segments end at their last frame. Recovery reads every record, later writes follow
+// them, and damage before the zeros is still damage in the middle.
+TEST(Log, CrashLeavesAPreallocatedTailThatRecoveryReads) {
+  test::TempDir dir, crashed, damaged;
+  LogOptions o;
+  o.dir = dir.path();
+  o.segment_bytes = 4096;
+  Replayed none;
+  auto log = Log::Open(o, 0, none.fn_);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  Lsn last = 0;
+  for (auto& g : Groups(1, 150)) {
+    ASSERT_OK((*log)->Write(g, true));
+    last = g.back().lsn;
+  }
+  // The crash: the files as they are while the log is open.
+  fs::copy(dir.path(), crashed.path(),
+           fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  fs::copy(dir.path(), damaged.path(),
+           fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  ASSERT_OK((*log)->Close());
+  auto segs = Segments(crashed.path());
+  ASSERT_GT(segs.size(), 2u);
+  std::string data;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    std::ifstream in(segs[i], std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), {});
+    auto scan = logseg::ScanFrames(data, segs[i].string(),
+                                   [](std::string_view, Lsn* end) { return Status::OK(); });
+    ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+    if (i + 1 < segs.size()) {
+      EXPECT_FALSE(scan->torn) << segs[i];  // sealed: trimmed to its frames
+      EXPECT_EQ(scan->valid_bytes, data.size()) << segs[i];
+    } else {
+      EXPECT_EQ(data.size(), 4096u);  // the newest: still at its preallocated size
+      ASSERT_LT(scan->valid_bytes, data.size());
+      EXPECT_EQ(data.find_first_not_of('\0', scan->valid_bytes), std::string::npos);
+    }
+  }
+  o.dir = crashed.path();
+  Replayed r;
+  auto reopened = Log::Open(o, 0, r.fn_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ(r.lsns, Range(1, last));
+  std::vector<Record> more = {Put(last + 1, "after", "x")};
+  ASSERT_OK((*reopened)->Write(more, true));
+  reopened->reset();
+  Replayed again;
+  auto third = Log::Open(o, 0, again.fn_);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_EQ(again.lsns, Range(1, last + 1));
+  // A flipped byte in the newest segment's first frame, intact frames and zeros after it.
+  {
+    fs::path newest = Segments(damaged.path()).back();
+    std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(10);
+    f.put('\x5a');
+  }
+  o.dir = damaged.path();
+  Replayed d;
+  auto refused = Log::Open(o, 0, d.fn_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().ToString().find("intact records after it"), std::string::npos)
+      << refused.status().ToString();
 }
 
 TEST(Log, DamageInTheMiddleRefusesToOpen) {

@@ -5,8 +5,11 @@
 // RocksDB has flushed it: Purge() deletes the segments that are wholly below that point.
 //
 // Segments are named after the first LSN they hold (00000000000000000001.tlog). A segment is
-// sealed (synced, closed) before the next one is created, and the directory is synced after
-// each creation, so after any crash only the newest segment can end in a torn frame.
+// sealed (trimmed to its last frame, synced, closed) before the next one is created, and the
+// directory is synced after each creation, so after any crash only the newest segment can end
+// in a torn frame. Each segment is allocated at segment_bytes when created (fallocate), so an
+// append does not change the file's size and fdatasync writes no inode: the newest segment
+// ends in zeros after a crash.
 //
 // Recovery (Open): every segment is read and checked. A torn tail of the newest segment (a
 // frame cut short, zeros, or a bad checksum with nothing valid after it: the last write of a
