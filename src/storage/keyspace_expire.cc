@@ -43,6 +43,10 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t max_keys) {
   }
   const size_t budget = max_keys;
   size_t handled = 0;
+  // The scan reads RocksDB's expiry index, which lacks the TTLs of records not yet applied: it
+  // can vouch for every key due at now_ms only if everything written before it was applied.
+  const Lsn written = log_->last_lsn();
+  const bool whole_index = log_->applied_lsn() >= written;
   std::vector<int> dbs;
   for (int db = 0; db < options_.databases; ++db) dbs.push_back(db);
   dbs.insert(dbs.end(), {kHistoryDb, kIdempotencyDb});
@@ -74,7 +78,7 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t max_keys) {
     }
     if (!unindex.empty()) log_->Append(std::move(unindex));
   }
-  if (handled < budget && pending_watermark_ == 0) {
+  if (handled < budget && pending_watermark_ == 0 && whole_index) {
     // Every key due at now_ms is deleted (or its deletion queued): once that is durable, no live
     // value has an expiry at or before now_ms.
     pending_watermark_ = now_ms;
