@@ -8,6 +8,12 @@ namespace tally {
 namespace {
 constexpr size_t kEntryOverhead = 80;  // node, hash slot, Entry fields: an estimate
 constexpr size_t kEvictScanLimit = 4096;
+
+// What a node counts against the shard's budget.
+template <typename Node>
+size_t Footprint(const Node& n) {
+  return n.key_size + n.entry.data.size() + kEntryOverhead;
+}
 }  // namespace
 
 // The hash is re-mixed: ShardOf() takes the same std::hash modulo 64, so within a shard its low
@@ -42,7 +48,7 @@ KeyTable::Shard::~Shard() NO_THREAD_SAFETY_ANALYSIS {  // nobody else can hold i
 
 void KeyTable::Shard::EraseAt(Map& map, Map::iterator it) {
   Node* n = *it;
-  bytes_ -= n->key_size + n->entry.data.size() + kEntryOverhead;
+  bytes_ -= Footprint(*n);
   map.erase(it);
   FreeNode(n);
 }
@@ -56,19 +62,18 @@ KeyTable::Entry* KeyTable::Shard::Find(DbIndex db, std::string_view key) {
 }
 
 KeyTable::Entry* KeyTable::Shard::Add(DbIndex db, std::string_view key, Entry e) {
-  bytes_ += key.size() + e.data.size() + kEntryOverhead;
   Node* n = NewNode(key, std::move(e));
+  bytes_ += Footprint(*n);
   dbs_[db].insert(n);
   return &n->entry;
 }
 
 KeyTable::Entry* KeyTable::Shard::FindOrAdd(DbIndex db, std::string_view key) {
-  auto& map = dbs_[db];
-  auto it = map.find(key);
-  if (it == map.end()) {
-    bytes_ += key.size() + kEntryOverhead;
-    it = map.insert(NewNode(key, Entry{})).first;
-  }
+  Node* added = nullptr;
+  auto it = dbs_[db].lazy_emplace(key, [&](const auto& construct) {  // one probe
+    construct(added = NewNode(key, Entry{}));
+  });
+  if (added != nullptr) bytes_ += Footprint(*added);
   (*it)->entry.referenced = true;
   return &(*it)->entry;
 }
@@ -101,7 +106,7 @@ void KeyTable::Shard::MarkAbsent(Entry& e) {
 
 void KeyTable::Shard::Clear(DbIndex db) {
   for (Node* n : dbs_[db]) {
-    bytes_ -= n->key_size + n->entry.data.size() + kEntryOverhead;
+    bytes_ -= Footprint(*n);
     FreeNode(n);
   }
   dbs_[db].clear();

@@ -34,6 +34,13 @@ Status DecodeFrom(std::string_view payload, Lsn from, std::vector<Record>* group
   return Status::OK();
 }
 
+// A segment being sealed or closed: cut to its last frame (`bytes`; the rest is preallocated
+// zeros) and synced.
+Status TrimAndSync(rocksdb::FSWritableFile* file, uint64_t bytes) {
+  TALLY_RETURN_IF_ERROR(FromIo(file->Truncate(bytes, rocksdb::IOOptions(), nullptr), "log trim"));
+  return FromIo(file->Sync(rocksdb::IOOptions(), nullptr), "log sync");
+}
+
 }  // namespace
 
 Log::Log(const LogOptions& options) : options_(options) {
@@ -130,9 +137,7 @@ Status Log::SyncDir() {
 Status Log::Roll(Lsn first) {
   if (current_) {
     // A sealed segment ends at its last frame: only the newest may have a preallocated tail.
-    TALLY_RETURN_IF_ERROR(FromIo(
-        current_->Truncate(segments_.back().bytes, rocksdb::IOOptions(), nullptr), "log trim"));
-    TALLY_RETURN_IF_ERROR(FromIo(current_->Sync(rocksdb::IOOptions(), nullptr), "log sync"));
+    TALLY_RETURN_IF_ERROR(TrimAndSync(current_.get(), segments_.back().bytes));
     TALLY_RETURN_IF_ERROR(FromIo(current_->Close(rocksdb::IOOptions(), nullptr), "log close"));
     current_.reset();
   }
@@ -264,11 +269,7 @@ Status Log::Close(Lsn flushed) {
   MutexLock l(&mu_);
   if (!current_) return Status::OK();
   Status st = failed_;
-  if (st.ok()) {
-    st = FromIo(current_->Truncate(segments_.back().bytes, rocksdb::IOOptions(), nullptr),
-                "log trim");
-  }
-  if (st.ok()) st = FromIo(current_->Sync(rocksdb::IOOptions(), nullptr), "log sync");
+  if (st.ok()) st = TrimAndSync(current_.get(), segments_.back().bytes);
   Status close = FromIo(current_->Close(rocksdb::IOOptions(), nullptr), "log close");
   current_.reset();
   if (!st.ok() || !close.ok()) return st.ok() ? close : st;
