@@ -120,18 +120,19 @@ void CommitLog::WhenAcked(Lsn lsn, std::function<void(Status)> done, AckWake wak
     done(Status::OK());
     return;
   }
+  Status st;
   {
     MutexLock l(&mu_);
-    if (failure_.ok()) {
-      // Re-check under the lock: the commit thread publishes before it takes the lock to notify.
-      if (lsn > ack_lsn()) {
-        if (wake == AckWake::kCommitThread) WakeForQueued();
-        waiters_.push_back({lsn, std::move(done)});
-        return;
-      }
+    // The status is read under the lock Fail() sets it under, never OK once a failure began.
+    st = failure_;
+    // Re-check under the lock: the commit thread publishes before it takes the lock to notify.
+    if (st.ok() && lsn > ack_lsn()) {
+      if (wake == AckWake::kCommitThread) WakeForQueued();
+      waiters_.push_back({lsn, std::move(done)});
+      return;
     }
   }
-  done(healthy() ? Status::OK() : failure());
+  done(std::move(st));
 }
 
 bool CommitLog::idle_for_testing() const {
@@ -169,8 +170,9 @@ void CommitLog::Fail(const Status& st) {
   {
     MutexLock l(&mu_);
     if (failure_.ok()) failure_ = Status::LogFailed(st.ToString());
+    // Inside the lock: whoever sees failure_ under it sees healthy() false too.
+    failed_.store(true, std::memory_order_release);
   }
-  failed_.store(true, std::memory_order_release);
   written_cv_.SignalAll();
   spdlog::error(
       "Write-ahead log failed: {}. No write at or after this point will be acknowledged; "

@@ -303,6 +303,38 @@ TEST(CommitLog, FailedWriteIsNeverAcknowledged) {
   EXPECT_FALSE(log.Stop().ok());
 }
 
+// A waiter that asks while the log is failing gets the failure, never OK: the failure and
+// healthy() turn together (the IoFaults test once saw an ack slip between them).
+TEST(CommitLog, NoAcknowledgementRacesAFailure) {
+  int acked = 0;
+  for (int round = 0; round < 200; ++round) {
+    FakeWriter w;
+    w.fail_writes = true;  // nothing is ever durable
+    CommitLog log(&w, FsyncPolicy::kAlways, 0);
+    log.Start();
+    std::atomic<int> ok{0};
+    std::atomic<bool> failed{false};  // outlives every callback (Stop() below)
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 3; ++c) {
+      clients.emplace_back([&] {
+        // Asks without waiting, so that some ask falls inside the failure itself.
+        for (int i = 0; i < 20000 && !failed; ++i) {
+          log.WhenAcked(log.Append(Put("k")), [&](Status st) {
+            if (st.ok())
+              ok.fetch_add(1);
+            else
+              failed = true;
+          });
+        }
+      });
+    }
+    for (auto& t : clients) t.join();
+    acked += ok.load();
+    (void)log.Stop();
+  }
+  EXPECT_EQ(acked, 0);
+}
+
 TEST(CommitLog, EverysecAcksOnWriteAndSyncsWithinASecond) {
   FakeWriter w;
   CommitLog log(&w, FsyncPolicy::kEverysec, 0);
