@@ -115,10 +115,16 @@ void KeyTable::Shard::Clear(DbIndex db) {
 
 void KeyTable::Shard::EvictIfNeeded(size_t budget, Lsn clean) {
   if (bytes_ <= budget) return;
+  // The last scan found nothing but dirty or pinned entries, nothing has been applied since
+  // and the shard has not grown by a quarter of its budget: another would find the same. (When
+  // the writes waiting to be applied outgrow the budget, every insert paid a fruitless scan of
+  // 4,096 entries: SET -P 16 with table-max-memory 16mb, 6.0 against 4.8 us/req.)
+  if (barren_ && clean == barren_clean_ && bytes_ < barren_bytes_ + budget / 4) return;
   // CLOCK over each database's entries in table order: clear the referenced bit, evict clean
   // unreferenced entries.
   const size_t target = budget * 9 / 10;
   size_t scanned = 0;
+  size_t candidates = 0;  // clean and unpinned, referenced or not
   while (bytes_ > target && scanned < kEvictScanLimit) {
     auto& map = dbs_[hand_db_];
     auto it = hand_key_.empty() ? map.end() : map.find(hand_key_);
@@ -128,7 +134,10 @@ void KeyTable::Shard::EvictIfNeeded(size_t budget, Lsn clean) {
       Entry& e = (*it)->entry;
       if (e.lsn > clean || e.pins > 0) {  // dirty, or WATCHed
         ++it;
-      } else if (e.referenced) {
+        continue;
+      }
+      ++candidates;
+      if (e.referenced) {
         e.referenced = false;
         ++it;
       } else {
@@ -144,6 +153,9 @@ void KeyTable::Shard::EvictIfNeeded(size_t budget, Lsn clean) {
       hand_key_ = (*it)->key();
     }
   }
+  barren_ = candidates == 0;
+  barren_clean_ = clean;
+  barren_bytes_ = bytes_;
 }
 
 KeyTable::KeyTable() {

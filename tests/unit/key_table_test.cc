@@ -116,6 +116,44 @@ TEST(KeyTableTest, EvictionGivesReferencedEntriesASecondChance) {
   EXPECT_GT(left_after, 0u);
 }
 
+// A scan that found only dirty entries is not repeated until something is applied (`clean`
+// moves) or the shard grows by a quarter of its budget.
+TEST(KeyTableTest, EvictionSkipsScansThatWouldFindNothing) {
+  KeyTable table;
+  const auto keys = KeysOfShard(9, 200);
+  KeyTable::Shard& s = table.shard(9);
+  MutexLock l(&s.mu);
+  auto add = [&](size_t from, size_t to, Lsn lsn) {
+    for (size_t i = from; i < to; ++i) {
+      KeyTable::Entry* e = s.Add(0, keys[i], {});
+      s.Put(*e, std::string(100, 'v'), 0);
+      e->lsn = lsn;
+      e->referenced = false;
+    }
+  };
+  add(0, 100, 1000);  // all dirty as of clean = 500
+  const size_t dirty = s.bytes();
+  const size_t budget = dirty / 2;
+  s.EvictIfNeeded(budget, 500);
+  EXPECT_EQ(s.bytes(), dirty);  // nothing could go
+  add(100, 105, 10);            // clean entries, less than a quarter of the budget
+  s.EvictIfNeeded(budget, 500);
+  EXPECT_NE(s.Find(0, keys[100]), nullptr);  // not looked for: nothing was applied since
+  s.Find(0, keys[100])->referenced = false;
+  s.EvictIfNeeded(budget, 501);  // applied moved: the clean ones go
+  size_t clean_left = 0;
+  for (size_t i = 100; i < 105; ++i) clean_left += s.Find(0, keys[i]) != nullptr;
+  EXPECT_EQ(clean_left, 0u);
+  EXPECT_EQ(s.Find(0, keys[0])->lsn, 1000u);  // the dirty ones stay
+  // Barren again at 501; growth past a quarter of the budget scans again.
+  s.EvictIfNeeded(budget, 501);
+  add(105, 200, 10);
+  s.EvictIfNeeded(budget, 501);
+  clean_left = 0;
+  for (size_t i = 105; i < 200; ++i) clean_left += s.Find(0, keys[i]) != nullptr;
+  EXPECT_LT(clean_left, 95u);
+}
+
 // ShardSet locks each shard once, whatever the order and repetition of the keys, and threads
 // locking overlapping sets in different orders do not deadlock.
 TEST(KeyTableTest, ShardSetsLockInIndexOrder) {

@@ -78,7 +78,10 @@ class KeyTable {
     void Clear(DbIndex db) EXCLUSIVE_LOCKS_REQUIRED(mu);
     // While the shard holds more than `budget` bytes, evicts entries that are clean (LSN at most
     // `clean`), unpinned and not referenced since the CLOCK hand last passed them, down to 90 %
-    // of the budget; looks at no more than 4,096 entries per call.
+    // of the budget; looks at no more than 4,096 entries per call, and at none while the last
+    // call found no clean unpinned entry, `clean` has not moved since and the shard has grown by
+    // less than a quarter of `budget` (it then stays over budget a little longer, as dirty
+    // entries keep it anyway).
     void EvictIfNeeded(size_t budget, Lsn clean) EXCLUSIVE_LOCKS_REQUIRED(mu);
     size_t bytes() const EXCLUSIVE_LOCKS_REQUIRED(mu) { return bytes_; }
     // Complete: every key the store holds for `db` in this shard has an entry here, so a miss
@@ -134,6 +137,10 @@ class KeyTable {
     // rehash).
     size_t hand_db_ GUARDED_BY(mu) = 0;
     std::string hand_key_ GUARDED_BY(mu);
+    // The last scan saw no entry it could evict, as of `barren_clean_` and `barren_bytes_`.
+    bool barren_ GUARDED_BY(mu) = false;
+    Lsn barren_clean_ GUARDED_BY(mu) = 0;
+    size_t barren_bytes_ GUARDED_BY(mu) = 0;
   };
 
   KeyTable();
