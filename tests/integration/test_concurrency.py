@@ -30,7 +30,7 @@ def hammer(port, key_for):
 
 
 def test_same_key():
-    with Tallyd() as t:
+    with Tallyd(extra=["--io-threads", "2"]) as t:
         hammer(t.port, lambda n, i: "hot")
         r = redis.Redis(port=t.port)
         assert int(r.get("hot")) == CLIENTS * PER_CLIENT
@@ -40,7 +40,7 @@ def test_same_key():
 
 
 def test_hundred_keys():
-    with Tallyd() as t:
+    with Tallyd(extra=["--io-threads", "2"]) as t:
         hammer(t.port, lambda n, i: f"key:{(n * PER_CLIENT + i) % 100}")
         r = redis.Redis(port=t.port)
         values = [int(r.get(f"key:{k}")) for k in range(100)]

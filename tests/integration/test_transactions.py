@@ -11,7 +11,7 @@ from harness import Tallyd, run_tests
 
 
 def test_default_pipeline_is_a_transaction():
-    with Tallyd() as t:
+    with Tallyd(extra=["--io-threads", "2"]) as t:
         r = redis.Redis(port=t.port)
         p = r.pipeline()  # transaction=True: MULTI ... EXEC
         p.incr("a").incrby("a", 10).set("b", "x").get("b")
@@ -26,7 +26,7 @@ def test_default_pipeline_is_a_transaction():
 
 
 def test_rate_limiter():
-    with Tallyd() as t:
+    with Tallyd(extra=["--io-threads", "2"]) as t:
         clients, per_client = 20, 100
         errors = []
 
@@ -60,7 +60,7 @@ def test_rate_limiter():
 
 
 def test_watch_optimistic_locking():
-    with Tallyd() as t:
+    with Tallyd(extra=["--io-threads", "2"]) as t:
         r = redis.Redis(port=t.port)
         r.set("balance", 0)
         threads_n, per_thread = 8, 50
@@ -92,7 +92,7 @@ def assert_exec_aborts(pipeline):
 
 
 def test_watched_key_changed_by_another_client():
-    with Tallyd() as t:
+    with Tallyd(extra=["--io-threads", "2"]) as t:
         a = redis.Redis(port=t.port)
         b = redis.Redis(port=t.port)
         a.set("k", "1")
@@ -114,7 +114,7 @@ def test_watched_key_changed_by_another_client():
 
 
 def test_no_partial_transaction_is_visible():
-    with Tallyd() as t:
+    with Tallyd(extra=["--io-threads", "2"]) as t:
         stop = threading.Event()
         bad = []
 

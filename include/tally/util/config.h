@@ -26,7 +26,7 @@ enum class Opt : int {
   kAppendfsync,              // Default: always (always | everysec | no)
   kAppendonly,               // Always "yes": Tally always logs. Read-only, for clients that ask.
   kSave,                     // Always "": no snapshots. Read-only, for clients that ask.
-  kIoThreads,                // Default: 0 = one per core
+  kIoThreads,                // Default: 0 = one per core less one (at least 1)
   kDatabases,                // Default: 16 (1..252)
   kRequirepass,              // Default: "" (no password)
   kMaxclients,               // Default: 10000
