@@ -248,16 +248,33 @@ void CommitLog::Lead() {
   {
     MutexLock l(&mu_);
     if (queue_.empty()) return;  // another writer has them: it notifies
-    if (stopping_ || policy() == FsyncPolicy::kAlways || commit_delay_ms_.load() > 0) {
+    if (stopping_ || commit_delay_ms_.load() > 0) {
       WakeForQueued();
       return;
     }
   }
-  WriteQueued();
+  if (policy() != FsyncPolicy::kAlways) {
+    WriteQueued();
+    return;
+  }
+  // Under always the leader's fsync holds up its own clients, as Redis's does. While another
+  // thread writes a group, the commit thread takes this one instead: queued behind that fsync,
+  // the leader would prepare no next group (bench/README).
+  if (!write_mu_.TryLock()) {
+    MutexLock l(&mu_);
+    WakeForQueued();
+    return;
+  }
+  WriteQueuedLocked();
+  write_mu_.Unlock();
 }
 
 void CommitLog::WriteQueued() {
   MutexLock w(&write_mu_);
+  WriteQueuedLocked();
+}
+
+void CommitLog::WriteQueuedLocked() {
   std::vector<Record> batch;
   {
     MutexLock l(&mu_);

@@ -1,6 +1,8 @@
 #include "tally/storage/commit_log.h"
 
+#include <atomic>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "test_util.h"
@@ -12,6 +14,7 @@ namespace {
 class FakeWriter : public RecordWriter {
  public:
   Status Write(std::span<const Record> records, bool sync) override {
+    entered.fetch_add(1);
     std::this_thread::sleep_for(delay);
     std::lock_guard<std::mutex> l(mu);
     if (fail_writes) return Status::IOError("injected EIO");
@@ -32,6 +35,7 @@ class FakeWriter : public RecordWriter {
   bool fail_writes = false;
   bool fail_syncs = false;
   std::chrono::milliseconds delay{0};
+  std::atomic<int> entered{0};  // Write() calls begun
 };
 
 Record Put(std::string key) {
@@ -218,9 +222,9 @@ TEST(CommitLog, LeadWritesTheQueuedGroupOnTheCallingThread) {
   EXPECT_EQ(w.syncs, 0);  // everysec: the write does not sync, the syncer does
 }
 
-// Under always the fsync would hold up the io thread's other clients: Lead() hands the group
-// to the commit thread, which writes and syncs it.
-TEST(CommitLog, LeadUnderAlwaysWakesTheCommitThread) {
+// Under always the leader writes and syncs the group itself (Redis's beforeSleep): when Lead()
+// returns, the record is durable and its waiter has been told, on the leader's thread.
+TEST(CommitLog, LeadUnderAlwaysWritesAndSyncsOnTheLeader) {
   FakeWriter w;
   CommitLog log(&w, FsyncPolicy::kAlways, 0);
   log.set_idle_poll_for_testing(std::chrono::hours(1));
@@ -228,18 +232,48 @@ TEST(CommitLog, LeadUnderAlwaysWakesTheCommitThread) {
   while (!log.idle_for_testing()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   OnDeferringThread([&] {
     Lsn lsn = log.Append(Put("a"));
+    std::optional<std::thread::id> heard_on;
+    log.WhenAcked(
+        lsn,
+        [&](Status st) {
+          EXPECT_OK(st);
+          heard_on = std::this_thread::get_id();
+        },
+        CommitLog::AckWake::kCallerLeads);
+    EXPECT_EQ(log.durable_lsn(), 0u);  // the wait woke nobody
+    log.Lead();
+    EXPECT_GE(log.durable_lsn(), lsn);
+    EXPECT_EQ(heard_on, std::this_thread::get_id());
+  });
+  EXPECT_OK(log.Stop());
+  EXPECT_EQ(w.syncs, 1);
+}
+
+// While another thread writes a group, a leader under always does not queue behind that
+// fsync: Lead() returns at once and the commit thread writes and syncs the leader's group.
+TEST(CommitLog, LeadUnderAlwaysHandsOffWhileAnotherGroupIsWritten) {
+  FakeWriter w;
+  w.delay = std::chrono::milliseconds(300);
+  CommitLog log(&w, FsyncPolicy::kAlways, 0);
+  log.Start();
+  log.Append(Put("a"));  // wakes the commit thread, which writes it for 300 ms
+  while (w.entered.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  OnDeferringThread([&] {
+    Lsn lsn = log.Append(Put("b"));
     auto p = std::make_shared<std::promise<std::thread::id>>();
     log.WhenAcked(
         lsn, [p](Status) { p->set_value(std::this_thread::get_id()); },
         CommitLog::AckWake::kCallerLeads);
+    const auto start = std::chrono::steady_clock::now();
     log.Lead();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
     auto f = p->get_future();
     ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
     EXPECT_NE(f.get(), std::this_thread::get_id());
     EXPECT_GE(log.durable_lsn(), lsn);
   });
   EXPECT_OK(log.Stop());
-  EXPECT_EQ(w.syncs, 1);
+  EXPECT_EQ(w.syncs, 2);
 }
 
 // Leaders on several threads and the commit thread write concurrently: every record once, in

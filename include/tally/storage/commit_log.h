@@ -96,11 +96,12 @@ class CommitLog {
   // the thread that wrote (or synced) the record, or inline if the condition already holds; it
   // must not block.
   void WhenAcked(Lsn lsn, std::function<void(Status)> done, AckWake wake = AckWake::kCommitThread);
-  // For an io thread at the end of a pass, after WhenAcked(..., kCallerLeads): under everysec
-  // and no it writes everything queued itself, as one group (one write(2), in LSN order with
-  // the commit thread's groups), and notifies the waiters, so a reply costs no hand-off to the
-  // commit thread and back (Redis writes its AOF in beforeSleep the same way). Under always,
-  // whose fsync would hold up the thread's other clients, it wakes the commit thread instead.
+  // For an io thread at the end of a pass, after WhenAcked(..., kCallerLeads): it writes
+  // everything queued itself, as one group (one write(2), and under always one fdatasync, in
+  // LSN order with the commit thread's groups), and notifies the waiters, so a reply costs no
+  // hand-off to the commit thread and back (Redis writes and syncs its AOF in beforeSleep the
+  // same way). Under always, if another thread is writing a group at that moment, it wakes the
+  // commit thread instead of waiting behind that fsync.
   void Lead();
 
   // Highest LSN whose record the writer has (the OS has it: a process crash loses nothing).
@@ -143,6 +144,7 @@ class CommitLog {
   // Takes everything queued and writes it as one group (WriteGroup). Writers take write_mu_
   // before mu_, so groups reach the writer and the applier in LSN order.
   void WriteQueued() LOCKS_EXCLUDED(write_mu_);
+  void WriteQueuedLocked() EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Writes `batch` (syncing under always), publishes written_lsn, hands it to the applier and
   // notifies waiters; fails the log if the write fails.
   void WriteGroup(std::vector<Record>& batch) EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

@@ -23,6 +23,7 @@
 #undef UNLOCK_FUNCTION
 #undef NO_THREAD_SAFETY_ANALYSIS
 #undef ASSERT_EXCLUSIVE_LOCK
+#undef EXCLUSIVE_TRYLOCK_FUNCTION
 #define GUARDED_BY(x) TALLY_THREAD_ANNOTATION(guarded_by(x))
 #define PT_GUARDED_BY(x) TALLY_THREAD_ANNOTATION(pt_guarded_by(x))
 #define EXCLUSIVE_LOCKS_REQUIRED(...) TALLY_THREAD_ANNOTATION(exclusive_locks_required(__VA_ARGS__))
@@ -31,6 +32,7 @@
 #define SCOPED_LOCKABLE TALLY_THREAD_ANNOTATION(scoped_lockable)
 #define EXCLUSIVE_LOCK_FUNCTION(...) TALLY_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define UNLOCK_FUNCTION(...) TALLY_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
+#define EXCLUSIVE_TRYLOCK_FUNCTION(...) TALLY_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
 #define NO_THREAD_SAFETY_ANALYSIS TALLY_THREAD_ANNOTATION(no_thread_safety_analysis)
 #define ASSERT_EXCLUSIVE_LOCK(...) TALLY_THREAD_ANNOTATION(assert_capability(__VA_ARGS__))
 
@@ -40,6 +42,8 @@ namespace tally {
 class LOCKABLE Mutex {
  public:
   void Lock() EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
+  // True if it took the mutex (never waits).
+  bool TryLock() EXCLUSIVE_TRYLOCK_FUNCTION(true) { return mu_.try_lock(); }
   void Unlock() UNLOCK_FUNCTION() { mu_.unlock(); }
   // Tells the analysis that the calling thread holds the mutex, where it was locked in a way the
   // analysis cannot follow (a set of shards chosen at run time, locked in index order). Checks
