@@ -1,5 +1,6 @@
 #include "tally/storage/store.h"
 
+#include <absl/container/flat_hash_map.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -223,22 +224,25 @@ Status Store::Write(std::span<const Record> records, bool sync) {
   // order, and of several records for one key only the last: records are post-images, so the
   // earlier ones would be overwritten inside this same atomic batch anyway. A hot counter
   // incremented by many clients in one group costs one memtable insert, and sorted keys let
-  // RocksDB's skip list start each insert where the previous one ended.
+  // RocksDB's skip list start each insert where the previous one ended. Each key's last record
+  // is found by hash before the sort, so a batch of 100k increments of 10 hot counters sorts 10
+  // records rather than 100k equal keys.
   std::vector<uint32_t> run;
+  absl::flat_hash_map<std::pair<DbIndex, std::string_view>, uint32_t> last;
   auto flush_run = [&] {
-    std::stable_sort(run.begin(), run.end(), [&](uint32_t a, uint32_t b) {
+    last.reserve(run.size());
+    for (uint32_t i : run) last.insert_or_assign({records[i].db, records[i].key}, i);
+    if (last.size() < run.size()) {
+      run.clear();
+      for (const auto& [key, i] : last) run.push_back(i);
+    }
+    last.clear();
+    std::sort(run.begin(), run.end(), [&](uint32_t a, uint32_t b) {
       const Record& x = records[a];
       const Record& y = records[b];
       return x.db != y.db ? x.db < y.db : x.key < y.key;
     });
-    for (size_t i = 0; i < run.size(); ++i) {
-      const Record& r = records[run[i]];
-      if (i + 1 < run.size()) {
-        const Record& next = records[run[i + 1]];
-        if (next.db == r.db && next.key == r.key) continue;  // superseded in this batch
-      }
-      AddToBatch(r, &batch);
-    }
+    for (uint32_t i : run) AddToBatch(records[i], &batch);
     run.clear();
   };
   for (uint32_t i = 0; i < records.size(); ++i) {

@@ -235,13 +235,17 @@ TEST(StoreWrite, CoalescesRecordsOfOneKeyInAGroup) {
                                  PutRecord(0, "j", "7", 0, 5),
                                  PutRecord(1, "gone", "x", 0, 6),
                                  flush,
-                                 PutRecord(1, "kept", "y", 0, 8)};
+                                 PutRecord(1, "kept", "y", 0, 8),
+                                 PutRecord(2, "k", "z", 0, 9),  // "k" of three databases
+                                 PutRecord(1, "k", "q", 0, 10)};
   records[0].keys_delta = 1;
   records[1].keys_delta = 1;
   records[2].expires_delta = 1;
   records[4].keys_delta = 1;
   records[5].keys_delta = 1;
   records[7].keys_delta = 1;
+  records[8].keys_delta = 1;
+  records[9].keys_delta = 1;
   ASSERT_OK((*store)->Write(records, true));
   auto value = [&](DbIndex db, const std::string& key) -> std::string {
     auto v = (*store)->Get(db, key);
@@ -252,6 +256,8 @@ TEST(StoreWrite, CoalescesRecordsOfOneKeyInAGroup) {
   EXPECT_EQ(value(0, "j"), "7");
   EXPECT_EQ(value(1, "gone"), "<none>");
   EXPECT_EQ(value(1, "kept"), "y");
+  EXPECT_EQ(value(2, "k"), "z");
+  EXPECT_EQ(value(1, "k"), "q");
   std::vector<int64_t> due;
   ASSERT_OK((*store)->ForEachDue(0, 10000, [&](int64_t at, std::string_view key) {
     due.push_back(at);
@@ -263,10 +269,11 @@ TEST(StoreWrite, CoalescesRecordsOfOneKeyInAGroup) {
   ASSERT_OK((*store)->Close());
   store = Store::Open(so);
   ASSERT_TRUE(store.ok());
-  EXPECT_EQ((*store)->recovered_lsn(), 8u);
+  EXPECT_EQ((*store)->recovered_lsn(), 10u);
   EXPECT_EQ((*store)->counts()[0].keys, 2);
   EXPECT_EQ((*store)->counts()[0].expires, 1);
-  EXPECT_EQ((*store)->counts()[1].keys, 1);
+  EXPECT_EQ((*store)->counts()[1].keys, 2);
+  EXPECT_EQ((*store)->counts()[2].keys, 1);
 }
 
 // What a restart must replay stays bounded: the WAL kept is about one write buffer past the
