@@ -74,6 +74,14 @@ def test_banner_and_dir():
         assert os.path.isdir(os.path.join(t.dir, "db"))
 
 
+def test_io_threads_default_leaves_a_core():
+    # io-threads 0 (the default): one per core less one, for the commit and apply threads.
+    with Tallyd() as t:
+        assert redis.Redis(port=t.port).info()["io_threads"] == max(1, os.cpu_count() - 1)
+    with Tallyd(extra=["--io-threads", "3"]) as t:
+        assert redis.Redis(port=t.port).info()["io_threads"] == 3
+
+
 def test_idle_timeout():
     with Tallyd(extra=["--timeout", "1"]) as t:
         s = socket.create_connection(("127.0.0.1", t.port))
@@ -190,6 +198,7 @@ def test_config_rewrite_keeps_comments_and_order_like_redis():
 
 if __name__ == "__main__":
     run_tests([test_bad_options_stop_startup, test_config_file_with_overrides,
-               test_graceful_stops_exit_zero, test_banner_and_dir, test_idle_timeout,
+               test_graceful_stops_exit_zero, test_banner_and_dir, test_io_threads_default_leaves_a_core,
+               test_idle_timeout,
                test_test_config_help_and_version, test_sighup_reopens_the_log_file,
                test_config_rewrite_keeps_comments_and_order_like_redis])
