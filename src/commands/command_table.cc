@@ -312,8 +312,13 @@ void CommandTable::Dispatch(CommandContext& ctx) const {
                          : std::chrono::steady_clock::now();
   // `new` events need to know which keys a write creates (notify.cc).
   std::optional<Keyspace::CreatedKeys> created;
-  if ((spec->flags & kCmdWrite) && Notifying(ctx, kNotifyNew)) created.emplace();
+  Keyspace* const view = ctx.view;
+  if ((spec->flags & kCmdWrite) && Notifying(ctx, kNotifyNew)) {
+    created.emplace(ctx.keyspace());
+    ctx.view = &created->keyspace();
+  }
   spec->handler(ctx);
+  ctx.view = view;
   created.reset();
   ctx.clock = std::chrono::steady_clock::now();
   const int64_t usec =

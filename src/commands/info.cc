@@ -95,9 +95,9 @@ void Clients(Builder& b, ServerContext& s, const ServerStats& st) {
   b.Line("tracking_clients", "0");
 }
 
-void Memory(Builder& b, ServerContext& s) {
+void Memory(Builder& b, ServerContext& s, Keyspace& ks) {
   int64_t rss = RssBytes();
-  int64_t table = static_cast<int64_t>(s.keyspace().table_bytes());
+  int64_t table = static_cast<int64_t>(ks.table_bytes());
   b.Line("used_memory", rss);
   b.Line("used_memory_human", Human(rss));
   b.Line("used_memory_rss", rss);
@@ -110,8 +110,8 @@ void Memory(Builder& b, ServerContext& s) {
   b.Line("number_of_cached_scripts", scripts ? static_cast<int64_t>(scripts->cached()) : 0);
   b.Line("tally_table_bytes", table);
   b.Line("tally_table_max_memory", s.config().Int(Opt::kTableMaxMemory));
-  b.Line("tally_history_samples", s.keyspace().system_keys(kHistoryDb));
-  b.Line("tally_idempotency_ids", s.keyspace().system_keys(kIdempotencyDb));
+  b.Line("tally_history_samples", ks.system_keys(kHistoryDb));
+  b.Line("tally_idempotency_ids", ks.system_keys(kIdempotencyDb));
   b.Line("maxmemory", "0");
   b.Line("maxmemory_policy", "noeviction");
   b.Line("mem_allocator", "libc");
@@ -203,8 +203,7 @@ void Cpu(Builder& b) {
   b.Line("used_cpu_user_children", "0.000000");
 }
 
-void Keyspace_(Builder& b, ServerContext& s) {
-  Keyspace& ks = s.keyspace();
+void Keyspace_(Builder& b, Keyspace& ks) {
   const std::vector<KeyCounts> counts = ks.AllCounts();
   for (int db = 0; db < ks.databases(); ++db) {
     const KeyCounts& c = counts[db];
@@ -277,7 +276,7 @@ void LatencyStats(Builder& b, const CommandTable& table, const Config& config) {
 
 }  // namespace
 
-std::string BuildInfo(ServerContext& server, const CommandTable* table,
+std::string BuildInfo(ServerContext& server, Keyspace& keyspace, const CommandTable* table,
                       std::span<const std::string_view> sections) {
   std::set<std::string> wanted;
   bool all = sections.empty();
@@ -306,7 +305,7 @@ std::string BuildInfo(ServerContext& server, const CommandTable* table,
     else if (n == "clients")
       Clients(b, server, st);
     else if (n == "memory")
-      Memory(b, server);
+      Memory(b, server, keyspace);
     else if (n == "persistence")
       Persistence(b, server);
     else if (n == "stats")
@@ -318,7 +317,7 @@ std::string BuildInfo(ServerContext& server, const CommandTable* table,
     else if (n == "cluster")
       b.Line("cluster_enabled", "0");
     else if (n == "keyspace")
-      Keyspace_(b, server);
+      Keyspace_(b, keyspace);
     else if (n == "commandstats")
       CommandStats(b, *table);
     else if (n == "latencystats")

@@ -14,8 +14,9 @@ class CommandTable;
 
 // `sections` are INFO's arguments (none: the default sections; "all"/"everything": all).
 // An unknown section contributes nothing, as in Redis.
-// `table` (may be null) gives the commandstats section.
-std::string BuildInfo(ServerContext& server, const CommandTable* table,
+// `table` (may be null) gives the commandstats section. `keyspace` is the view the command runs
+// in (inside MULTI or a script: the transaction's, whose thread holds every shard).
+std::string BuildInfo(ServerContext& server, Keyspace& keyspace, const CommandTable* table,
                       std::span<const std::string_view> sections);
 
 }  // namespace tally

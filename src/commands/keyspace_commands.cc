@@ -21,9 +21,10 @@ void DelCommand(CommandContext& ctx) {
   // Notifications name each key deleted: one key at a time, still atomic and one group.
   std::optional<Keyspace::AtomicScope> scope;
   if (!ctx.keyspace().InAtomicScope()) scope.emplace(&ctx.keyspace());
+  Keyspace& ks = scope ? scope->keyspace() : ctx.keyspace();
   int64_t deleted = 0;
   for (std::string_view key : ctx.args.subspan(1)) {
-    auto r = ctx.keyspace().Del(ctx.db(), std::span<const std::string_view>(&key, 1));
+    auto r = ks.Del(ctx.db(), std::span<const std::string_view>(&key, 1));
     if (!r.ok()) return ReplyError(ctx.reply, r.status());
     ctx.WaitFor(r->lsn);
     if (r->value) Notify(ctx, kNotifyGeneric, "del", key);

@@ -22,9 +22,9 @@ void Notify(CommandContext& ctx, uint32_t type, const char* event, std::string_v
 }
 
 namespace {
-// Takes `key` out of the thread's created keys; true if it was there.
-bool TakeCreated(std::string_view key, DbIndex db) {
-  Keyspace::CreatedKeys* created = Keyspace::CreatedKeys::Current();
+// Takes `key` out of the keys the command's CreatedKeys scope noted; true if it was there.
+bool TakeCreated(CommandContext& ctx, std::string_view key, DbIndex db) {
+  Keyspace::CreatedKeys* created = ctx.keyspace().created_keys();
   return created != nullptr && created->Take(db, key);
 }
 void PushNew(CommandContext& ctx, std::string_view key, DbIndex db) {
@@ -34,11 +34,11 @@ void PushNew(CommandContext& ctx, std::string_view key, DbIndex db) {
 
 // A scope exists only while `n` events are on (Dispatch), so a taken key is announced.
 void NotifyIfCreated(CommandContext& ctx, std::string_view key, DbIndex db) {
-  if (TakeCreated(key, db)) PushNew(ctx, key, db);
+  if (TakeCreated(ctx, key, db)) PushNew(ctx, key, db);
 }
 
 void NotifyNew(CommandContext& ctx, std::string_view key, DbIndex db) {
-  TakeCreated(key, db);
+  TakeCreated(ctx, key, db);
   if (Notifying(ctx, kNotifyNew)) PushNew(ctx, key, db);
 }
 

@@ -15,7 +15,7 @@ namespace tally {
 namespace {
 
 void InfoCommand(CommandContext& ctx) {
-  ctx.reply.Verbatim(BuildInfo(ctx.server, ctx.table, ctx.args.subspan(1)));
+  ctx.reply.Verbatim(BuildInfo(ctx.server, ctx.keyspace(), ctx.table, ctx.args.subspan(1)));
 }
 
 void ConfigGetCommand(CommandContext& ctx) {

@@ -58,9 +58,10 @@ void ExecCommand(CommandContext& ctx) {
   Discard(s, ctx.keyspace());
 
   Keyspace::AtomicScope scope(&ctx.keyspace());
+  Keyspace& txn = scope.keyspace();
   bool changed = false;
-  for (const auto& w : watches) changed |= ctx.keyspace().Changed(w);
-  for (const auto& w : watches) ctx.keyspace().Unwatch(w);
+  for (const auto& w : watches) changed |= txn.Changed(w);
+  for (const auto& w : watches) txn.Unwatch(w);
   if (changed) {
     ctx.WaitFor(scope.Commit());
     return ctx.reply.NullArray();
@@ -70,6 +71,7 @@ void ExecCommand(CommandContext& ctx) {
   for (const auto& cmd : queued) {
     args.assign(cmd.begin(), cmd.end());
     CommandContext sub{args, s, ctx.reply, ctx.server};
+    sub.view = &txn;
     ctx.table->Dispatch(sub);
     ctx.WaitFor(sub.barrier);
   }

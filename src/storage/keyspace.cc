@@ -12,19 +12,50 @@
 #include "tally/util/clock.h"
 
 namespace tally {
-namespace {
-// The AtomicScope the calling thread is in, if any.
-thread_local Keyspace::AtomicScope* tls_scope = nullptr;
-}  // namespace
+
+struct Keyspace::State {
+  State(Store* s, CommitLog* l, KeyspaceOptions o)
+      : store(s),
+        log(l),
+        options(std::move(o)),
+        flush_lsn(new std::atomic<Lsn>[kDbSlots]),
+        flush_epoch(new std::atomic<uint64_t>[kDbSlots]) {
+    for (int db = 0; db < kDbSlots; ++db) {
+      flush_lsn[db] = 0;
+      flush_epoch[db] = 0;
+    }
+  }
+
+  Store* const store;
+  CommitLog* const log;
+  const KeyspaceOptions options;
+  AlertRules alerts;
+  std::atomic<EventSink*> events{nullptr};
+  KeyTable table;
+  std::unique_ptr<std::atomic<Lsn>[]> flush_lsn;
+  std::atomic<uint64_t> expired_keys{0};
+  std::unique_ptr<std::atomic<uint64_t>[]> flush_epoch;
+  int64_t pending_watermark = 0;
+  Lsn pending_watermark_lsn = 0;
+  Cursors cursors;
+};
 
 Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
-    : store_(store), log_(log), options_(options) {
-  flush_lsn_.reset(new std::atomic<Lsn>[kDbSlots]);
-  flush_epoch_.reset(new std::atomic<uint64_t>[kDbSlots]);
-  for (int db = 0; db < kDbSlots; ++db) {
-    flush_lsn_[db] = 0;
-    flush_epoch_[db] = 0;
-  }
+    : owned_(std::make_unique<State>(store, log, std::move(options))),
+      store_(owned_->store),
+      log_(owned_->log),
+      alerts_(owned_->alerts),
+      events_(owned_->events),
+      options_(owned_->options),
+      table_(owned_->table),
+      flush_lsn_(owned_->flush_lsn.get()),
+      expired_keys_(owned_->expired_keys),
+      flush_epoch_(owned_->flush_epoch.get()),
+      pending_watermark_(owned_->pending_watermark),
+      pending_watermark_lsn_(owned_->pending_watermark_lsn),
+      cursors_(owned_->cursors),
+      scope_(nullptr),
+      created_(nullptr) {
   // A user database the store holds no key of is wholly in the (empty) table: misses need not
   // read the store until an entry that may be there is dropped (KeyTable::Shard::complete).
   // System databases never are: history samples reach the store without passing the table.
@@ -40,27 +71,39 @@ Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
   }
 }
 
-Keyspace::~Keyspace() = default;
+Keyspace::Keyspace(const Keyspace& base, AtomicScope* scope, CreatedKeys* created)
+    : store_(base.store_),
+      log_(base.log_),
+      alerts_(base.alerts_),
+      events_(base.events_),
+      options_(base.options_),
+      table_(base.table_),
+      flush_lsn_(base.flush_lsn_),
+      expired_keys_(base.expired_keys_),
+      flush_epoch_(base.flush_epoch_),
+      pending_watermark_(base.pending_watermark_),
+      pending_watermark_lsn_(base.pending_watermark_lsn_),
+      cursors_(base.cursors_),
+      scope_(scope),
+      created_(created) {}
 
-Keyspace::AtomicScope* Keyspace::CurrentScope() const {
-  return tls_scope != nullptr && tls_scope->keyspace_ == this ? tls_scope : nullptr;
-}
+Keyspace::~Keyspace() = default;
 
 std::vector<KeyCounts> Keyspace::AllCounts() {
   // Within a scope every other writer waits for its locks, so last_lsn() is stable.
   (void)log_->WaitApplied(log_->last_lsn());
   std::vector<KeyCounts> counts = store_->counts();
   counts.resize(options_.databases);
-  if (AtomicScope* scope = CurrentScope()) {
-    for (const Record& r : scope->records_)  // never blind (see Update)
+  if (scope_ != nullptr) {
+    for (const Record& r : scope_->records_)  // never blind (see Update)
       AddToCounts(r, CountDelta{r.keys_delta, r.expires_delta}, &counts);
   }
   return counts;
 }
 
 size_t Keyspace::table_bytes() const {
-  // Inside a scope the calling thread holds every shard already.
-  return table_.bytes(/*locked=*/CurrentScope() != nullptr);
+  // A transaction's thread holds every shard already.
+  return table_.bytes(/*locked=*/scope_ != nullptr);
 }
 
 StatusOr<Keyspace::Entry*> Keyspace::Lookup(Shard& shard, DbIndex db, std::string_view key,
@@ -173,7 +216,7 @@ StatusOr<Lsn> Keyspace::FlushAll() {
 
 StatusOr<Lsn> Keyspace::Flush(Record::Kind kind, DbIndex first, size_t end) {
   if (!log_->healthy()) return log_->failure();
-  AtomicScope* scope = CurrentScope();
+  AtomicScope* const scope = scope_;
   std::optional<KeyTable::AllShards> locks;
   if (scope == nullptr) locks.emplace(&table_);
   ClearDbs(first, end);
@@ -262,9 +305,7 @@ Status Keyspace::ReplayRecord(const Record& r, size_t part, size_t parts) {
 }
 
 Keyspace::AtomicScope::AtomicScope(Keyspace* keyspace)
-    : keyspace_(keyspace), locks_(&keyspace->table_) {
-  tls_scope = this;
-}
+    : keyspace_(keyspace), locks_(&keyspace->table_), view_(*keyspace, this, keyspace->created_) {}
 
 Keyspace::AtomicScope::~AtomicScope() {
   if (!committed_) Commit();
@@ -272,7 +313,6 @@ Keyspace::AtomicScope::~AtomicScope() {
 
 Lsn Keyspace::AtomicScope::Commit() {
   committed_ = true;
-  tls_scope = nullptr;
   Lsn lsn = observed_;
   if (!records_.empty()) {
     // Mark every entry the group touched with the group's LSN, then let others in.
@@ -339,7 +379,7 @@ void Unpin(KeyTable::Shard& shard, const Keyspace::WatchToken& token)
 
 void Keyspace::Unwatch(const WatchToken& token) {
   Shard& shard = table_.shard_of(token.key);
-  if (CurrentScope() != nullptr) {
+  if (scope_ != nullptr) {
     shard.mu.AssertHeld();  // the scope holds every shard
     Unpin(shard, token);
   } else {

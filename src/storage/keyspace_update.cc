@@ -10,14 +10,10 @@
 namespace tally {
 namespace {
 constexpr size_t kInlineKeys = KeyTable::kInlineKeys;  // scratch space on the stack
-thread_local Keyspace::CreatedKeys* tls_created = nullptr;
 }  // namespace
 
-Keyspace::CreatedKeys::CreatedKeys() : previous_(tls_created) { tls_created = this; }
-
-Keyspace::CreatedKeys::~CreatedKeys() { tls_created = previous_; }
-
-Keyspace::CreatedKeys* Keyspace::CreatedKeys::Current() { return tls_created; }
+Keyspace::CreatedKeys::CreatedKeys(const Keyspace& keyspace)
+    : view_(keyspace, keyspace.scope_, this) {}
 
 bool Keyspace::CreatedKeys::Take(DbIndex db, std::string_view key) {
   auto it = std::find_if(keys_.begin(), keys_.end(),
@@ -203,8 +199,8 @@ StatusOr<Lsn> Keyspace::Update(DbIndex db, std::span<const std::string_view> key
 
 StatusOr<Lsn> Keyspace::Update(std::span<const KeyRef> keys, UpdateFn fn, Access access) {
   const size_t n = keys.size();
-  AtomicScope* scope = CurrentScope();
-  CreatedKeys* const created = tls_created;
+  AtomicScope* const scope = scope_;
+  CreatedKeys* const created = created_;
   // A transaction's counts need known deltas; `new` events need to know what existed.
   if (scope != nullptr || created != nullptr) access = Access::kRead;
   InlineBuffer<size_t, kInlineKeys> shard_ids(n);

@@ -144,7 +144,30 @@ def test_no_partial_transaction_is_visible():
         assert int(redis.Redis(port=t.port).get("x")) > 0
 
 
+def test_whole_keyspace_reads_inside_a_transaction_and_a_script():
+    """INFO, DBSIZE and SCAN inside MULTI/EXEC and inside EVAL run in the transaction (which
+    holds every shard): they answer, counting the transaction's own writes, and other clients
+    are served once it ends."""
+    with Tallyd(extra=["--io-threads", "2"]) as t:
+        r = redis.Redis(port=t.port, socket_timeout=10)
+        r.set("before", "1")
+        p = r.pipeline()
+        p.set("inside", "1").dbsize().info("keyspace").info("memory").scan(0, count=100)
+        _, size, keyspace, memory, (_, keys) = p.execute()
+        assert size == 2
+        assert keyspace["db0"]["keys"] == 2
+        assert memory["tally_table_bytes"] > 0
+        assert sorted(keys) == [b"before", b"inside"]
+        script = "redis.call('SET', KEYS[1], '1'); return {redis.call('DBSIZE'), " \
+                 "redis.call('INFO', 'keyspace')}"
+        size, info = r.eval(script, 1, "scripted")
+        assert size == 3 and b"db0:keys=3," in info
+        other = redis.Redis(port=t.port, socket_timeout=10)
+        assert other.dbsize() == 3
+
+
 if __name__ == "__main__":
     run_tests([test_default_pipeline_is_a_transaction, test_rate_limiter,
                test_watch_optimistic_locking, test_watched_key_changed_by_another_client,
-               test_no_partial_transaction_is_visible])
+               test_no_partial_transaction_is_visible,
+               test_whole_keyspace_reads_inside_a_transaction_and_a_script])

@@ -354,9 +354,10 @@ TEST_F(KeyspaceTest, BlindSetsKeepCountsExact) {
   EXPECT_EQ(*ks().Get(0, "new")->value, "2");
   {
     Keyspace::AtomicScope scope(&ks());
-    ASSERT_TRUE(ks().Set(0, "in-tx", "1", {}).ok());
-    ASSERT_TRUE(ks().Set(0, "c", "2", {}).ok());
-    EXPECT_EQ(ks().Counts(0).keys, 5);
+    Keyspace& txn = scope.keyspace();
+    ASSERT_TRUE(txn.Set(0, "in-tx", "1", {}).ok());
+    ASSERT_TRUE(txn.Set(0, "c", "2", {}).ok());
+    EXPECT_EQ(txn.Counts(0).keys, 5);
     scope.Commit();
   }
   server_.Restart();
@@ -445,9 +446,14 @@ TEST_F(KeyspaceTest, AtomicScopeCommitsOneGroup) {
   Lsn lsn;
   {
     Keyspace::AtomicScope scope(&ks());
-    ASSERT_TRUE(ks().IncrBy(0, "x", 1).ok());
-    ASSERT_TRUE(ks().IncrBy(0, "y", 1).ok());
-    ASSERT_TRUE(ks().IncrBy(0, "x", 1).ok());
+    Keyspace& txn = scope.keyspace();
+    EXPECT_TRUE(txn.InAtomicScope());
+    EXPECT_FALSE(ks().InAtomicScope());
+    ASSERT_TRUE(txn.IncrBy(0, "x", 1).ok());
+    ASSERT_TRUE(txn.IncrBy(0, "y", 1).ok());
+    ASSERT_TRUE(txn.IncrBy(0, "x", 1).ok());
+    // The transaction's reads see its own writes before the commit.
+    EXPECT_EQ(*txn.Get(0, "x")->value, "2");
     lsn = scope.Commit();
   }
   ASSERT_OK(server_.commit_log().WaitApplied(lsn));
@@ -464,25 +470,58 @@ TEST_F(KeyspaceTest, AtomicScopeCommitsOneGroup) {
 namespace tally {
 namespace {
 
-// While a CreatedKeys scope lives, updates note the keys they create (also for SET and MSET,
-// which otherwise write blind), and a nested scope collects apart from the outer one.
+// SCAN inside a transaction sees the transaction's own writes, merged in key order into what
+// RocksDB has, page by page; a flush in the transaction hides RocksDB's keys.
+TEST_F(KeyspaceTest, ScanInsideATransactionSeesItsWrites) {
+  for (std::string_view k : {"a", "b", "c"}) ASSERT_TRUE(ks().Set(0, k, "1", {}).ok());
+  ASSERT_TRUE(ks().Set(1, "other-db", "1", {}).ok());
+  Keyspace::AtomicScope scope(&ks());
+  Keyspace& txn = scope.keyspace();
+  std::string_view gone[] = {"b"};
+  ASSERT_EQ(txn.Del(0, gone)->value, 1);
+  ASSERT_TRUE(txn.Set(0, "bb", "1", {}).ok());
+  ASSERT_TRUE(txn.Set(0, "d", "1", {}).ok());
+  ASSERT_TRUE(txn.Set(0, "a", "2", {}).ok());  // in both: listed once
+  auto page = txn.Scan(0, "", 2);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->value.keys, (std::vector<std::string>{"a", "bb"}));
+  EXPECT_FALSE(page->value.done);
+  page = txn.Scan(0, "bb", 2);
+  EXPECT_EQ(page->value.keys, (std::vector<std::string>{"c", "d"}));
+  page = txn.Scan(0, "d", 2);
+  EXPECT_TRUE(page->value.keys.empty());
+  EXPECT_TRUE(page->value.done);
+  ASSERT_TRUE(txn.FlushDb(0).ok());
+  ASSERT_TRUE(txn.Set(0, "z", "1", {}).ok());
+  EXPECT_EQ(txn.Scan(0, "", 0)->value.keys, (std::vector<std::string>{"z"}));
+  EXPECT_EQ(txn.Scan(1, "", 0)->value.keys, (std::vector<std::string>{"other-db"}));
+  scope.Commit();
+  EXPECT_EQ(ks().Scan(0, "", 0)->value.keys, (std::vector<std::string>{"z"}));
+}
+
+// The updates called on a CreatedKeys scope's view note the keys they create (also for SET and
+// MSET, which otherwise write blind); a nested scope collects apart from the outer one, and the
+// root view notes nothing.
 TEST_F(KeyspaceTest, CreatedKeysNotesKeysThatDidNotExist) {
   ASSERT_TRUE(ks().Set(0, "old", "1", SetOptions{}).ok());
-  Keyspace::CreatedKeys outer;
-  ASSERT_TRUE(ks().Set(0, "old", "2", SetOptions{}).ok());
-  ASSERT_TRUE(ks().Set(0, "fresh", "1", SetOptions{}).ok());
+  Keyspace::CreatedKeys outer(ks());
+  Keyspace& view = outer.keyspace();
+  EXPECT_EQ(view.created_keys(), &outer);
+  EXPECT_EQ(ks().created_keys(), nullptr);
+  ASSERT_TRUE(view.Set(0, "old", "2", SetOptions{}).ok());
+  ASSERT_TRUE(view.Set(0, "fresh", "1", SetOptions{}).ok());
   std::string_view pairs[] = {"m1", "a", "old", "b", "m2", "c"};
-  ASSERT_TRUE(ks().MSet(3, pairs, false).ok());
-  ASSERT_TRUE(ks().IncrBy(0, "counter", 1).ok());
-  ASSERT_TRUE(ks().IncrBy(0, "counter", 1).ok());  // exists now: not new again
+  ASSERT_TRUE(view.MSet(3, pairs, false).ok());
+  ASSERT_TRUE(view.IncrBy(0, "counter", 1).ok());
+  ASSERT_TRUE(view.IncrBy(0, "counter", 1).ok());               // exists now: not new again
+  ASSERT_TRUE(ks().Set(0, "by-root", "1", SetOptions{}).ok());  // not through the view
   {
-    Keyspace::CreatedKeys inner;
-    ASSERT_TRUE(ks().Set(0, "inner", "1", SetOptions{}).ok());
+    Keyspace::CreatedKeys inner(view);
+    ASSERT_TRUE(inner.keyspace().Set(0, "inner", "1", SetOptions{}).ok());
     EXPECT_TRUE(inner.Take(0, "inner"));
     EXPECT_FALSE(inner.Take(0, "inner"));  // once
-    EXPECT_EQ(Keyspace::CreatedKeys::Current(), &inner);
   }
-  EXPECT_EQ(Keyspace::CreatedKeys::Current(), &outer);
+  EXPECT_FALSE(outer.Take(0, "by-root"));
   EXPECT_FALSE(outer.Take(0, "inner"));
   EXPECT_FALSE(outer.Take(0, "old"));
   EXPECT_TRUE(outer.Take(0, "fresh"));

@@ -45,7 +45,8 @@ class ListTest : public ::testing::Test {
  protected:
   test::TempDir dir_;
   test::TestServer server_{dir_.path()};
-  Keyspace& ks() { return server_.keyspace(); }
+  Keyspace* view_ = nullptr;  // a transaction's view the helpers use; null: the root
+  Keyspace& ks() { return view_ != nullptr ? *view_ : server_.keyspace(); }
 
   // Appends `items` to the list at `key` (RPUSH).
   StatusOr<Lsn> Push(std::string_view key, const Items& items, size_t max = 1 << 20) {
@@ -173,9 +174,11 @@ TEST_F(ListTest, AListPastTheBoundIsRefusedWhole) {
 TEST_F(ListTest, TransactionsCommitListEditsInOneGroup) {
   {
     Keyspace::AtomicScope scope(&ks());
+    view_ = &scope.keyspace();
     ASSERT_TRUE(Push("a", {"1"}).ok());
     ASSERT_TRUE(Push("b", {"2"}).ok());
     EXPECT_GT(scope.Commit(), 0u);
+    view_ = nullptr;
   }
   server_.Restart();
   EXPECT_EQ(Read("a"), (Items{"1"}));

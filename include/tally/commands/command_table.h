@@ -51,7 +51,11 @@ struct CommandContext {
     if (lsn > barrier) barrier = lsn;
   }
   DbIndex db() const { return static_cast<DbIndex>(session.db.load(std::memory_order_relaxed)); }
-  Keyspace& keyspace() { return server.keyspace(); }
+  // The keyspace view the command runs in: a transaction's (EXEC, a script) or a CreatedKeys
+  // scope's, set by whoever opened the scope; null: the server's keyspace.
+  Keyspace* view = nullptr;
+
+  Keyspace& keyspace() { return view != nullptr ? *view : server.keyspace(); }
 };
 
 using CommandHandler = void (*)(CommandContext& ctx);

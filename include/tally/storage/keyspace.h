@@ -13,6 +13,11 @@
 //
 // Expired keys are never visible: every access checks the expiry and deletes an expired key.
 //
+// A Keyspace object is a view of the keyspace's state. The engine builds the root view, which
+// owns the state; an AtomicScope (a transaction) and a CreatedKeys scope each hand out a view of
+// their own whose operations run in that scope: the scope is passed explicitly, as the object
+// the caller calls, never found through the calling thread.
+//
 // Thread-safe. Writes are refused with kLogFailed once the commit log has failed.
 #pragma once
 
@@ -73,7 +78,10 @@ struct ExpireChange {
 
 class Keyspace {
  public:
-  // `store` and `log` must outlive the keyspace. Key counts start from what the store recovered.
+  class AtomicScope;
+  class CreatedKeys;
+  // The root view, which owns the state. `store` and `log` must outlive it. Key counts start
+  // from what the store recovered.
   Keyspace(Store* store, CommitLog* log, KeyspaceOptions options);
   ~Keyspace();
   Keyspace(const Keyspace&) = delete;
@@ -281,54 +289,6 @@ class Keyspace {
   };
   StatusOr<Lsn> Update(std::span<const KeyRef> keys, UpdateFn fn, Access access = Access::kRead);
 
-  // Transactions (MULTI/EXEC). While an AtomicScope lives, the calling thread holds every shard:
-  // no other thread's operation runs, and this thread's operations collect their records, which
-  // Commit() appends as one group (one atomic RocksDB batch, one durability wait).
-  class AtomicScope {
-   public:
-    explicit AtomicScope(Keyspace* keyspace);
-    ~AtomicScope();  // commits if Commit() was not called
-    AtomicScope(const AtomicScope&) = delete;
-    AtomicScope& operator=(const AtomicScope&) = delete;
-    // Appends the collected records; returns the LSN to wait for (0 if nothing was written).
-    Lsn Commit();
-    // Drops the collected records, so that Commit() appends nothing. Only for a process that
-    // is shutting down: the table keeps the dropped changes, which nothing may log or serve.
-    void Abandon() {
-      records_.clear();
-      events_.clear();
-    }
-
-   private:
-    friend class Keyspace;
-    Keyspace* keyspace_;
-    KeyTable::AllShards locks_;
-    std::vector<Record> records_;
-    std::vector<KeyEvent> events_;
-    Lsn observed_ = 0;
-    bool committed_ = false;
-  };
-
-  // While one lives on the calling thread, updates read every key before writing it (no blind
-  // writes) and note the keys they create (absent before, present after): what Redis's `new`
-  // keyspace event reports. Scopes nest; the innermost one collects.
-  class CreatedKeys {
-   public:
-    CreatedKeys();
-    ~CreatedKeys();
-    CreatedKeys(const CreatedKeys&) = delete;
-    CreatedKeys& operator=(const CreatedKeys&) = delete;
-    // True, once, if an update of this scope created `key` in `db`.
-    bool Take(DbIndex db, std::string_view key);
-    // The scope of the calling thread, or nullptr.
-    static CreatedKeys* Current();
-
-   private:
-    friend class Keyspace;
-    CreatedKeys* const previous_;
-    std::vector<std::pair<DbIndex, std::string>> keys_;
-  };
-
   // WATCH: what EXEC compares. The watched entry stays in memory until Unwatch().
   struct WatchToken {
     DbIndex db = 0;
@@ -337,10 +297,12 @@ class Keyspace {
     uint64_t flush_epoch = 0;
   };
   StatusOr<WatchToken> Watch(DbIndex db, std::string_view key);
-  // True if the calling thread is inside an AtomicScope of this keyspace.
-  bool InAtomicScope() const { return CurrentScope() != nullptr; }
+  // True if this is a transaction's view (AtomicScope::keyspace()).
+  bool InAtomicScope() const { return scope_ != nullptr; }
+  // The CreatedKeys scope this view notes created keys in, or nullptr.
+  CreatedKeys* created_keys() const { return created_; }
   // True if the key changed (written, deleted, expired, flushed) since Watch().
-  // REQUIRES: inside an AtomicScope of this thread.
+  // REQUIRES: this is a transaction's view.
   bool Changed(const WatchToken& token);
   void Unwatch(const WatchToken& token);
 
@@ -375,27 +337,90 @@ class Keyspace {
   // Drops every entry of databases [first, end) (every shard held by the caller) and bumps their
   // flush epochs; the caller then sets their flush LSNs.
   void ClearDbs(DbIndex first, size_t end);
-  // The AtomicScope of the calling thread on this keyspace, or nullptr.
-  AtomicScope* CurrentScope() const;
+  // SCAN's saved cursors.
+  struct Cursors {
+    Mutex mu;
+    std::unordered_map<uint64_t, std::string> keys GUARDED_BY(mu);
+    std::deque<uint64_t> order GUARDED_BY(mu);  // oldest first
+    uint64_t next GUARDED_BY(mu) = 0;
+  };
+  struct State;  // what every view shares (keyspace.cc)
+  // A view of `base`'s state in `scope` (may be null) noting created keys in `created` (may be
+  // null).
+  Keyspace(const Keyspace& base, AtomicScope* scope, CreatedKeys* created);
 
+  std::unique_ptr<State> owned_;  // the root view's; null in other views
+  // The state, as references into State (the root's members of old, shared by every view).
   Store* const store_;
   CommitLog* const log_;
-  AlertRules alerts_;
-  std::atomic<EventSink*> events_{nullptr};
-  const KeyspaceOptions options_;
-  KeyTable table_;
+  AlertRules& alerts_;
+  std::atomic<EventSink*>& events_;
+  const KeyspaceOptions& options_;
+  KeyTable& table_;
   // Per database: the LSN of the last FLUSHDB/FLUSHALL not yet written to RocksDB. Until it is,
   // a table miss in that database means "absent" (RocksDB still has the old keys).
-  std::unique_ptr<std::atomic<Lsn>[]> flush_lsn_;
-  std::atomic<uint64_t> expired_keys_{0};
-  std::unique_ptr<std::atomic<uint64_t>[]> flush_epoch_;  // bumped by FLUSHDB/FLUSHALL
+  std::atomic<Lsn>* const flush_lsn_;
+  std::atomic<uint64_t>& expired_keys_;
+  std::atomic<uint64_t>* const flush_epoch_;  // bumped by FLUSHDB/FLUSHALL
   // Active expiry's watermark, published once the deletes behind it are durable.
-  int64_t pending_watermark_ = 0;  // active expiry thread only
-  Lsn pending_watermark_lsn_ = 0;
-  Mutex cursors_mu_;
-  std::unordered_map<uint64_t, std::string> cursors_ GUARDED_BY(cursors_mu_);
-  std::deque<uint64_t> cursor_order_ GUARDED_BY(cursors_mu_);  // oldest first
-  uint64_t next_cursor_ GUARDED_BY(cursors_mu_) = 0;
+  int64_t& pending_watermark_;  // active expiry thread only
+  Lsn& pending_watermark_lsn_;
+  Cursors& cursors_;
+  // The scope this view runs in: its operations collect their records into `scope_` (whose
+  // thread holds every shard), and note the keys they create in `created_`.
+  AtomicScope* const scope_;
+  CreatedKeys* const created_;
+};
+
+// Transactions (MULTI/EXEC). While an AtomicScope lives, the thread that made it holds every
+// shard: no other thread's operation runs. The operations called on its keyspace() collect their
+// records, which Commit() appends as one group (one atomic RocksDB batch, one durability wait).
+class Keyspace::AtomicScope {
+ public:
+  // REQUIRES: `keyspace` is not itself a transaction's view (scopes do not nest).
+  explicit AtomicScope(Keyspace* keyspace);
+  ~AtomicScope();  // commits if Commit() was not called
+  AtomicScope(const AtomicScope&) = delete;
+  AtomicScope& operator=(const AtomicScope&) = delete;
+  // The view whose operations run in this transaction. Valid while the scope lives.
+  Keyspace& keyspace() { return view_; }
+  // Appends the collected records; returns the LSN to wait for (0 if nothing was written).
+  Lsn Commit();
+  // Drops the collected records, so that Commit() appends nothing. Only for a process that
+  // is shutting down: the table keeps the dropped changes, which nothing may log or serve.
+  void Abandon() {
+    records_.clear();
+    events_.clear();
+  }
+
+ private:
+  friend class Keyspace;
+  Keyspace* keyspace_;
+  KeyTable::AllShards locks_;
+  Keyspace view_;
+  std::vector<Record> records_;
+  std::vector<KeyEvent> events_;
+  Lsn observed_ = 0;
+  bool committed_ = false;
+};
+
+// While one lives, the updates called on its keyspace() read every key before writing it (no
+// blind writes) and note the keys they create (absent before, present after): what Redis's `new`
+// keyspace event reports. A scope made over another's view passes the other's transaction on.
+class Keyspace::CreatedKeys {
+ public:
+  explicit CreatedKeys(const Keyspace& keyspace);
+  CreatedKeys(const CreatedKeys&) = delete;
+  CreatedKeys& operator=(const CreatedKeys&) = delete;
+  // The view that notes created keys here (in the base view's transaction, if any).
+  Keyspace& keyspace() { return view_; }
+  // True, once, if an update of this scope created `key` in `db`.
+  bool Take(DbIndex db, std::string_view key);
+
+ private:
+  friend class Keyspace;
+  std::vector<std::pair<DbIndex, std::string>> keys_;
+  Keyspace view_;
 };
 
 }  // namespace tally

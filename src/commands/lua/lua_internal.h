@@ -26,6 +26,7 @@ namespace tally::lua {
 // What a running script's redis.* functions need, kept in the Lua registry while it runs.
 struct RunContext {
   CommandContext* caller = nullptr;  // the EVAL; its barrier collects the calls' LSNs
+  Keyspace* keyspace = nullptr;      // the script's transaction view; its calls run in it
   Session session;                   // the script's own client (its database, its protocol)
   std::string reply;                 // the last redis.call's reply, as protocol bytes
   ReplyWriter writer{&reply};

@@ -74,6 +74,7 @@ bool RunCall(lua_State* L, RunContext& rc, int argc) noexcept {
     rc.writer.set_protocol(rc.resp);
     rc.session.resp.store(rc.resp, std::memory_order_relaxed);
     CommandContext sub{rc.argv, rc.session, rc.writer, rc.caller->server};
+    sub.view = rc.keyspace;
     table.Dispatch(sub);
     rc.caller->WaitFor(sub.barrier);
     auto& mine = rc.session.notifications;  // published with the script's own

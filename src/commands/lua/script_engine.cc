@@ -228,6 +228,7 @@ void ScriptEngine::Run(CommandContext& ctx, const Call& call) {
   if (!ctx.keyspace().InAtomicScope()) scope.emplace(&ctx.keyspace());
   lua::RunContext rc;
   rc.caller = &ctx;
+  rc.keyspace = scope ? &scope->keyspace() : &ctx.keyspace();
   {  // the script's calls run as the caller's user
     rc.session.user = ctx.session.user;
     rc.session.user_generation = ctx.session.user_generation;
