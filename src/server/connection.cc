@@ -119,7 +119,9 @@ asio::awaitable<void> Connection::Run() {
 
 asio::awaitable<bool> Connection::ProcessInput() {
   const int64_t output_limit = server_.config().Int(Opt::kClientOutputBufferLimit);
+  scouted_ = rpos_;
   while (rpos_ < wpos_) {
+    if (rpos_ >= scouted_ && session_.authenticated.load(std::memory_order_relaxed)) PrefetchKeys();
     size_t consumed = 0;
     parser_.set_authenticated(session_.authenticated.load(std::memory_order_relaxed));
     auto result =
@@ -178,6 +180,33 @@ asio::awaitable<bool> Connection::ProcessInput() {
   session_.query_buffer_bytes.store(wpos_ - rpos_, std::memory_order_relaxed);
   if (!out_.empty() && !co_await Flush()) co_return false;
   co_return true;
+}
+
+void Connection::PrefetchKeys() {
+  // At most 16 commands in at most 4 KiB: a command still arriving (a large MSET, say) is
+  // parsed again from its start at each read, so the bytes looked at must be bounded.
+  constexpr size_t kWindow = 16;
+  constexpr size_t kWindowBytes = 4096;
+  std::string_view keys[kWindow];
+  size_t n = 0;
+  size_t pos = rpos_;
+  const size_t end = std::min(wpos_, rpos_ + kWindowBytes);
+  while (n < kWindow && pos < end) {
+    size_t consumed = 0;
+    auto result =
+        scout_.Parse(std::string_view(in_.data() + pos, end - pos), &consumed, &scout_args_);
+    if (result != RespParser::Result::kOk) {  // the real parse reports what is wrong
+      scout_ = RespParser();                  // forget a partial command's progress
+      break;                                  // from here again once the real parse gets here
+    }
+    pos += consumed;
+    if (scout_args_.size() >= 2) keys[n++] = scout_args_[1];
+  }
+  scouted_ = pos;
+  // One command alone is about to run: its lookup would wait for the prefetch anyway.
+  if (n >= 2)
+    server_.keyspace().Prefetch(static_cast<DbIndex>(session_.db.load(std::memory_order_relaxed)),
+                                std::span(keys, n));
 }
 
 void Connection::ApplyReplyMode(size_t reply_start) {

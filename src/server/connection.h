@@ -46,6 +46,11 @@ class Connection : public Client, public std::enable_shared_from_this<Connection
   asio::awaitable<bool> ProcessInput();
   // The TLS handshake, if the stream is TLS. False (logged) if it failed.
   asio::awaitable<bool> Handshake();
+  // Pipelined commands: parses ahead (from rpos_) up to 16 complete commands and hints the
+  // keyspace to prefetch the keys they name (their first argument: the key of nearly every
+  // data command; a wrong guess costs one wasted prefetch), so that their cache misses overlap.
+  // Sets scouted_ to where it stopped.
+  void PrefetchKeys();
   // CLIENT REPLY OFF/SKIP: drops the reply the last command wrote from `reply_start` on.
   void ApplyReplyMode(size_t reply_start);
   // The slow path of one command (ctx.may_defer set): waits while a script runs (not past
@@ -67,6 +72,9 @@ class Connection : public Client, public std::enable_shared_from_this<Connection
   Session session_;
   RespParser parser_;
   std::vector<std::string_view> args_;
+  RespParser scout_;  // PrefetchKeys' own, so that parser_ is never ahead of execution
+  std::vector<std::string_view> scout_args_;
+  size_t scouted_ = 0;  // PrefetchKeys parsed up to here
   std::string in_;
   size_t rpos_ = 0;  // start of the first unparsed command
   size_t wpos_ = 0;  // end of the bytes read

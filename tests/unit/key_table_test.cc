@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,48 @@ std::vector<std::string> KeysOfShard(size_t shard, size_t n) {
     if (KeyTable::ShardOf(k) == shard) keys.push_back(k);
   }
   return keys;
+}
+
+// Prefetch is a hint: it finds no entry for the caller, changes nothing (not even the CLOCK's
+// referenced mark that a lookup sets, nor the byte count), copes with missing keys and other
+// databases, and skips a shard another thread holds instead of waiting for it.
+TEST(KeyTableTest, PrefetchChangesNothingAndSkipsHeldShards) {
+  KeyTable table;
+  std::vector<std::string> keys;
+  std::vector<KeyTable::Entry*> entries;
+  for (int i = 0; i < 200; ++i) {
+    keys.push_back("key:" + std::to_string(i));
+    KeyTable::Shard& s = table.shard_of(keys.back());
+    MutexLock l(&s.mu);
+    KeyTable::Entry* e = s.Add(0, keys.back(), KeyTable::Entry{});
+    s.Put(*e, "v" + std::to_string(i), 0);
+    e->referenced = false;
+    entries.push_back(e);
+  }
+  size_t bytes = table.bytes(/*locked=*/false);
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  views.push_back("missing");
+  table.Prefetch(0, views);
+  table.Prefetch(3, views);  // a database with no entries
+  EXPECT_EQ(table.bytes(/*locked=*/false), bytes);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_FALSE(entries[i]->referenced) << keys[i];
+    EXPECT_EQ(entries[i]->data, "v" + std::to_string(i));
+  }
+  // Another thread holds key:0's shard until Prefetch has returned.
+  KeyTable::Shard& held = table.shard_of(keys[0]);
+  std::atomic<bool> locked{false}, done{false};
+  std::thread holder([&] {
+    MutexLock l(&held.mu);
+    locked = true;
+    while (!done) std::this_thread::yield();
+  });
+  while (!locked) std::this_thread::yield();
+  table.Prefetch(0, views);  // would wait forever if it took the held shard's lock
+  done = true;
+  holder.join();
+  MutexLock l(&held.mu);
+  EXPECT_EQ(held.Find(0, keys[0]), entries[0]);
 }
 
 TEST(KeyTableTest, FindAddPutAbsentEraseKeepByteCounts) {

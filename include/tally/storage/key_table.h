@@ -16,6 +16,7 @@
 #include <absl/container/flat_hash_set.h>
 
 #include <array>
+#include <type_traits>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -62,6 +63,11 @@ class KeyTable {
 
     // The entry of `key` in `db` (marked referenced), or nullptr.
     Entry* Find(DbIndex db, std::string_view key) EXCLUSIVE_LOCKS_REQUIRED(mu);
+    // Cache hints for a lookup of `key` soon (KeyTable::Prefetch): the first brings in the
+    // hash table's control bytes and slots where the key would be, the second (once those are
+    // in) the node a matching slot points to, without waiting for it. Neither changes anything.
+    void PrefetchSlots(DbIndex db, std::string_view key) const EXCLUSIVE_LOCKS_REQUIRED(mu);
+    void PrefetchNode(DbIndex db, std::string_view key) const EXCLUSIVE_LOCKS_REQUIRED(mu);
     // Adds an entry for `key`, which must not have one; returns it.
     Entry* Add(DbIndex db, std::string_view key, Entry e) EXCLUSIVE_LOCKS_REQUIRED(mu);
     // The entry of `key` in `db`, added (absent, known, LSN 0) if it had none: one probe.
@@ -102,11 +108,17 @@ class KeyTable {
       uint32_t key_size;
       std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
     };
+    // A key looked up only to prefetch: equality with it prefetches the node and says "no", so
+    // the probe never waits for the node's bytes.
+    struct Prefetching {
+      std::string_view key;
+    };
     // Transparent hash and equality over nodes and string_views: lookups build nothing.
     struct Hash {
       using is_transparent = void;
       size_t operator()(std::string_view s) const;
       size_t operator()(const Node* n) const { return (*this)(n->key()); }
+      size_t operator()(const Prefetching& p) const { return (*this)(p.key); }
     };
     struct Eq {
       using is_transparent = void;
@@ -114,8 +126,15 @@ class KeyTable {
       static std::string_view K(const Node* n) { return n->key(); }
       template <typename A, typename B>
       bool operator()(const A& a, const B& b) const {
-        return K(a) == K(b);
+        if constexpr (std::is_same_v<A, Prefetching>) {
+          return Prefetch(b);
+        } else if constexpr (std::is_same_v<B, Prefetching>) {
+          return Prefetch(a);
+        } else {
+          return K(a) == K(b);
+        }
       }
+      static bool Prefetch(const Node* n);  // false
     };
     // The set owns its nodes (NewNode, FreeNode); nodes stay put when the set rehashes.
     using Map = absl::flat_hash_set<Node*, Hash, Eq>;
@@ -148,6 +167,11 @@ class KeyTable {
   KeyTable& operator=(const KeyTable&) = delete;
 
   static size_t ShardOf(std::string_view key);
+  // A hint for the keys of a pipelined batch about to run: brings their entries into the CPU
+  // cache, in two passes (the hash tables' slots, then the nodes they point to), so that the
+  // cache misses of the batch overlap instead of stalling each lookup in turn. Changes
+  // nothing; a shard another thread holds is skipped.
+  void Prefetch(DbIndex db, std::span<const std::string_view> keys);
   Shard& shard(size_t index) { return *shards_[index]; }
   Shard& shard_of(std::string_view key) { return *shards_[ShardOf(key)]; }
 
