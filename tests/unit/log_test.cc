@@ -379,18 +379,18 @@ TEST(Engine, ReplayedRecordsAnswerBeforeTheyAreApplied) {
     ASSERT_TRUE(e.ok());
     Keyspace* ks = (*e)->keyspace();
     SetOptions so;
-    for (int i = 0; i < 300; ++i) ks->Set(1, "old" + std::to_string(i), "x", so);
-    for (int i = 0; i < 200; ++i) ks->Set(0, "kept" + std::to_string(i), "v", so);
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE(ks->Set(1, "old" + std::to_string(i), "x", so).ok());
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(ks->Set(0, "kept" + std::to_string(i), "v", so).ok());
     lsn = ks->Set(0, "gone", "v", so)->lsn;
     ASSERT_OK((*e)->commit_log()->WaitApplied(lsn));
     ASSERT_OK((*e)->store()->Flush());  // RocksDB's files have all of the above
-    for (int i = 0; i < 500; ++i) ks->IncrBy(0, "n" + std::to_string(i % 100), 1);
-    for (int i = 0; i < 100; ++i) ks->Set(0, "kept" + std::to_string(i), "w", so);
+    for (int i = 0; i < 500; ++i) ASSERT_TRUE(ks->IncrBy(0, "n" + std::to_string(i % 100), 1).ok());
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(ks->Set(0, "kept" + std::to_string(i), "w", so).ok());
     SetOptions with_ttl;
     with_ttl.expire_at_ms = far;
-    ks->Set(0, "ttl", "t", with_ttl);
+    ASSERT_TRUE(ks->Set(0, "ttl", "t", with_ttl).ok());
     const std::string_view gone[] = {"gone"};
-    ks->Del(0, gone);
+    ASSERT_TRUE(ks->Del(0, gone).ok());
     ASSERT_TRUE(ks->FlushDb(1).ok());
     lsn = ks->Set(1, "new", "y", so)->lsn;
     ASSERT_OK(WaitAcked((*e)->commit_log(), lsn));
