@@ -183,10 +183,16 @@ asio::awaitable<bool> Connection::ProcessInput() {
 }
 
 void Connection::PrefetchKeys() {
+  if (prefetch_idle_ > 0) {
+    --prefetch_idle_;
+    scouted_ = wpos_;
+    return;
+  }
   // At most 16 commands in at most 4 KiB: a command still arriving (a large MSET, say) is
   // parsed again from its start at each read, so the bytes looked at must be bounded.
   constexpr size_t kWindow = 16;
   constexpr size_t kWindowBytes = 4096;
+  constexpr uint32_t kPrefetchBackoff = 64;
   std::string_view keys[kWindow];
   size_t n = 0;
   size_t pos = rpos_;
@@ -204,9 +210,9 @@ void Connection::PrefetchKeys() {
   }
   scouted_ = pos;
   // One command alone is about to run: its lookup would wait for the prefetch anyway.
-  if (n >= 2)
-    server_.keyspace().Prefetch(static_cast<DbIndex>(session_.db.load(std::memory_order_relaxed)),
-                                std::span(keys, n));
+  const DbIndex db = static_cast<DbIndex>(session_.db.load(std::memory_order_relaxed));
+  if (n < 2 || server_.keyspace().Prefetch(db, std::span(keys, n)) == 0)
+    prefetch_idle_ = kPrefetchBackoff;
 }
 
 void Connection::ApplyReplyMode(size_t reply_start) {

@@ -49,7 +49,8 @@ class Connection : public Client, public std::enable_shared_from_this<Connection
   // Pipelined commands: parses ahead (from rpos_) up to 16 complete commands and hints the
   // keyspace to prefetch the keys they name (their first argument: the key of nearly every
   // data command; a wrong guess costs one wasted prefetch), so that their cache misses overlap.
-  // Sets scouted_ to where it stopped.
+  // Sets scouted_ to where it stopped. When it found nothing worth prefetching (one command
+  // alone, or a table small enough to stay in cache), the next 64 reads are not scouted.
   void PrefetchKeys();
   // CLIENT REPLY OFF/SKIP: drops the reply the last command wrote from `reply_start` on.
   void ApplyReplyMode(size_t reply_start);
@@ -74,7 +75,8 @@ class Connection : public Client, public std::enable_shared_from_this<Connection
   std::vector<std::string_view> args_;
   RespParser scout_;  // PrefetchKeys' own, so that parser_ is never ahead of execution
   std::vector<std::string_view> scout_args_;
-  size_t scouted_ = 0;  // PrefetchKeys parsed up to here
+  size_t scouted_ = 0;          // PrefetchKeys parsed up to here
+  uint32_t prefetch_idle_ = 0;  // reads left before PrefetchKeys scouts again
   std::string in_;
   size_t rpos_ = 0;  // start of the first unparsed command
   size_t wpos_ = 0;  // end of the bytes read

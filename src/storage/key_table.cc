@@ -1,6 +1,7 @@
 #include "tally/storage/key_table.h"
 
 #include <algorithm>
+#include <bit>
 #include <functional>
 #include <new>
 
@@ -69,27 +70,35 @@ bool KeyTable::Shard::Eq::Prefetch(const Node* n) {
   return false;
 }
 
-void KeyTable::Shard::PrefetchSlots(DbIndex db, std::string_view key) const {
-  dbs_[db].prefetch(Prefetching{key});
+bool KeyTable::Shard::PrefetchSlots(DbIndex db, std::string_view key) const {
+  const Map& map = dbs_[db];
+  if (map.size() < kPrefetchMinEntries) return false;
+  map.prefetch(Prefetching{key});
+  return true;
 }
 
 void KeyTable::Shard::PrefetchNode(DbIndex db, std::string_view key) const {
   (void)dbs_[db].find(Prefetching{key});
 }
 
-void KeyTable::Prefetch(DbIndex db, std::span<const std::string_view> keys) {
-  for (std::string_view key : keys) {
-    Shard& s = shard_of(key);
+size_t KeyTable::Prefetch(DbIndex db, std::span<const std::string_view> keys) {
+  keys = keys.first(std::min<size_t>(keys.size(), 64));
+  uint64_t wanted = 0;  // bit i: key i's slots were prefetched, its node comes next
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Shard& s = shard_of(keys[i]);
     if (!s.mu.TryLock()) continue;
-    s.PrefetchSlots(db, key);
+    if (s.PrefetchSlots(db, keys[i])) wanted |= uint64_t{1} << i;
     s.mu.Unlock();
   }
-  for (std::string_view key : keys) {
-    Shard& s = shard_of(key);
+  const size_t hinted = static_cast<size_t>(std::popcount(wanted));
+  for (size_t i = 0; wanted != 0 && i < keys.size(); ++i) {
+    if (!(wanted & (uint64_t{1} << i))) continue;
+    Shard& s = shard_of(keys[i]);
     if (!s.mu.TryLock()) continue;
-    s.PrefetchNode(db, key);
+    s.PrefetchNode(db, keys[i]);
     s.mu.Unlock();
   }
+  return hinted;
 }
 
 KeyTable::Entry* KeyTable::Shard::Add(DbIndex db, std::string_view key, Entry e) {

@@ -20,34 +20,48 @@ std::vector<std::string> KeysOfShard(size_t shard, size_t n) {
   return keys;
 }
 
-// Prefetch is a hint: it finds no entry for the caller, changes nothing (not even the CLOCK's
-// referenced mark that a lookup sets, nor the byte count), copes with missing keys and other
-// databases, and skips a shard another thread holds instead of waiting for it.
-TEST(KeyTableTest, PrefetchChangesNothingAndSkipsHeldShards) {
+// Prefetch is a hint: it changes nothing (not even the CLOCK's referenced mark that a lookup
+// sets, nor the byte count), copes with missing keys and other databases, hints only shards
+// big enough to leave the CPU cache, and skips a shard another thread holds instead of waiting.
+TEST(KeyTableTest, PrefetchChangesNothingAndSkipsSmallAndHeldShards) {
   KeyTable table;
-  std::vector<std::string> keys;
+  const size_t big = 5;
+  std::vector<std::string> keys = KeysOfShard(big, KeyTable::Shard::kPrefetchMinEntries + 51);
+  const std::string missing = keys.back();  // of the big shard, never added
+  keys.pop_back();
   std::vector<KeyTable::Entry*> entries;
-  for (int i = 0; i < 200; ++i) {
-    keys.push_back("key:" + std::to_string(i));
-    KeyTable::Shard& s = table.shard_of(keys.back());
+  {
+    KeyTable::Shard& s = table.shard(big);
     MutexLock l(&s.mu);
-    KeyTable::Entry* e = s.Add(0, keys.back(), KeyTable::Entry{});
-    s.Put(*e, "v" + std::to_string(i), 0);
-    e->referenced = false;
-    entries.push_back(e);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      KeyTable::Entry* e = s.Add(0, keys[i], KeyTable::Entry{});
+      s.Put(*e, "v" + std::to_string(i), 0);
+      e->referenced = false;
+      entries.push_back(e);
+    }
   }
-  size_t bytes = table.bytes(/*locked=*/false);
-  std::vector<std::string_view> views(keys.begin(), keys.end());
-  views.push_back("missing");
-  table.Prefetch(0, views);
-  table.Prefetch(3, views);  // a database with no entries
+  std::vector<std::string> few = KeysOfShard(big + 1, 3);  // a small shard
+  {
+    KeyTable::Shard& s = table.shard(big + 1);
+    MutexLock l(&s.mu);
+    for (const std::string& k : few) s.Add(0, k, KeyTable::Entry{});
+  }
+  const size_t bytes = table.bytes(/*locked=*/false);
+  std::vector<std::string_view> batch(keys.begin(), keys.begin() + 16);
+  batch.push_back(missing);  // hinted too: its slots are looked at
+  EXPECT_EQ(table.Prefetch(0, batch), 17u);
+  EXPECT_EQ(table.Prefetch(3, batch), 0u);  // a database with no entries
+  std::vector<std::string_view> small(few.begin(), few.end());
+  EXPECT_EQ(table.Prefetch(0, small), 0u);
+  std::vector<std::string_view> all(keys.begin(), keys.end());
+  EXPECT_EQ(table.Prefetch(0, all), 64u);  // only the first 64 are looked at
   EXPECT_EQ(table.bytes(/*locked=*/false), bytes);
   for (size_t i = 0; i < entries.size(); ++i) {
-    EXPECT_FALSE(entries[i]->referenced) << keys[i];
-    EXPECT_EQ(entries[i]->data, "v" + std::to_string(i));
+    ASSERT_FALSE(entries[i]->referenced) << keys[i];
+    ASSERT_EQ(entries[i]->data, "v" + std::to_string(i));
   }
-  // Another thread holds key:0's shard until Prefetch has returned.
-  KeyTable::Shard& held = table.shard_of(keys[0]);
+  // Another thread holds the big shard until Prefetch has returned.
+  KeyTable::Shard& held = table.shard(big);
   std::atomic<bool> locked{false}, done{false};
   std::thread holder([&] {
     MutexLock l(&held.mu);
@@ -55,7 +69,7 @@ TEST(KeyTableTest, PrefetchChangesNothingAndSkipsHeldShards) {
     while (!done) std::this_thread::yield();
   });
   while (!locked) std::this_thread::yield();
-  table.Prefetch(0, views);  // would wait forever if it took the held shard's lock
+  EXPECT_EQ(table.Prefetch(0, batch), 0u);  // would wait forever if it took the held lock
   done = true;
   holder.join();
   MutexLock l(&held.mu);

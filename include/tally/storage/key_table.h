@@ -16,12 +16,12 @@
 #include <absl/container/flat_hash_set.h>
 
 #include <array>
-#include <type_traits>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "tally/storage/types.h"
@@ -66,7 +66,11 @@ class KeyTable {
     // Cache hints for a lookup of `key` soon (KeyTable::Prefetch): the first brings in the
     // hash table's control bytes and slots where the key would be, the second (once those are
     // in) the node a matching slot points to, without waiting for it. Neither changes anything.
-    void PrefetchSlots(DbIndex db, std::string_view key) const EXCLUSIVE_LOCKS_REQUIRED(mu);
+    // PrefetchSlots does nothing and returns false while `db` has fewer than
+    // kPrefetchMinEntries entries here: a table that small stays in the CPU cache (a few hot
+    // counters), and the hint would only cost time.
+    static constexpr size_t kPrefetchMinEntries = 1024;
+    bool PrefetchSlots(DbIndex db, std::string_view key) const EXCLUSIVE_LOCKS_REQUIRED(mu);
     void PrefetchNode(DbIndex db, std::string_view key) const EXCLUSIVE_LOCKS_REQUIRED(mu);
     // Adds an entry for `key`, which must not have one; returns it.
     Entry* Add(DbIndex db, std::string_view key, Entry e) EXCLUSIVE_LOCKS_REQUIRED(mu);
@@ -170,8 +174,10 @@ class KeyTable {
   // A hint for the keys of a pipelined batch about to run: brings their entries into the CPU
   // cache, in two passes (the hash tables' slots, then the nodes they point to), so that the
   // cache misses of the batch overlap instead of stalling each lookup in turn. Changes
-  // nothing; a shard another thread holds is skipped.
-  void Prefetch(DbIndex db, std::span<const std::string_view> keys);
+  // nothing; a shard another thread holds is skipped, and so is a shard too small to need it
+  // (Shard::PrefetchSlots). Only the first 64 keys are looked at. Returns how many keys it
+  // hinted (0: none was worth it).
+  size_t Prefetch(DbIndex db, std::span<const std::string_view> keys);
   Shard& shard(size_t index) { return *shards_[index]; }
   Shard& shard_of(std::string_view key) { return *shards_[ShardOf(key)]; }
 

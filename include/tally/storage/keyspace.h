@@ -108,8 +108,10 @@ class Keyspace {
   // live ones are. kCorruption if a record's value does not decode.
   Status Replay(std::span<const std::vector<Record>> groups);
   // A hint for the keys of pipelined commands about to run: brings their table entries into
-  // the CPU cache (KeyTable::Prefetch). Changes nothing.
-  void Prefetch(DbIndex db, std::span<const std::string_view> keys) { table_.Prefetch(db, keys); }
+  // the CPU cache (KeyTable::Prefetch). Changes nothing. Returns how many keys it hinted.
+  size_t Prefetch(DbIndex db, std::span<const std::string_view> keys) {
+    return table_.Prefetch(db, keys);
+  }
   // How many keys a system database (types.h) holds, as of what RocksDB has (INFO).
   int64_t system_keys(DbIndex db) const;
 
