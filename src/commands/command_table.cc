@@ -229,6 +229,11 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
   return it == by_name_.end() ? nullptr : it->second;
 }
 
+Keyspace& AtomicKeyspace(CommandContext& ctx, std::optional<Keyspace::AtomicScope>* scope) {
+  if (ctx.keyspace().InAtomicScope()) return ctx.keyspace();
+  return scope->emplace(&ctx.keyspace()).keyspace();
+}
+
 void CommandTable::Dispatch(CommandContext& ctx) const {
   ctx.table = this;
   ctx.reply.set_error_sink(&error_stats_);

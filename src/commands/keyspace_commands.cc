@@ -20,8 +20,7 @@ void DelCommand(CommandContext& ctx) {
   }
   // Notifications name each key deleted: one key at a time, still atomic and one group.
   std::optional<Keyspace::AtomicScope> scope;
-  if (!ctx.keyspace().InAtomicScope()) scope.emplace(&ctx.keyspace());
-  Keyspace& ks = scope ? scope->keyspace() : ctx.keyspace();
+  Keyspace& ks = AtomicKeyspace(ctx, &scope);
   int64_t deleted = 0;
   for (std::string_view key : ctx.args.subspan(1)) {
     auto r = ks.Del(ctx.db(), std::span<const std::string_view>(&key, 1));

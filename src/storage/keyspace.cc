@@ -41,21 +41,8 @@ struct Keyspace::State {
 };
 
 Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
-    : owned_(std::make_unique<State>(store, log, std::move(options))),
-      store_(owned_->store),
-      log_(owned_->log),
-      alerts_(owned_->alerts),
-      events_(owned_->events),
-      options_(owned_->options),
-      table_(owned_->table),
-      flush_lsn_(owned_->flush_lsn.get()),
-      expired_keys_(owned_->expired_keys),
-      flush_epoch_(owned_->flush_epoch.get()),
-      pending_watermark_(owned_->pending_watermark),
-      pending_watermark_lsn_(owned_->pending_watermark_lsn),
-      cursors_(owned_->cursors),
-      scope_(nullptr),
-      created_(nullptr) {
+    : Keyspace(*new State(store, log, std::move(options)), nullptr, nullptr) {
+  owned_.reset(&state_);  // the root view owns the state (nothing in between can throw)
   // A user database the store holds no key of is wholly in the (empty) table: misses need not
   // read the store until an entry that may be there is dropped (KeyTable::Shard::complete).
   // System databases never are: history samples reach the store without passing the table.
@@ -71,19 +58,20 @@ Keyspace::Keyspace(Store* store, CommitLog* log, KeyspaceOptions options)
   }
 }
 
-Keyspace::Keyspace(const Keyspace& base, AtomicScope* scope, CreatedKeys* created)
-    : store_(base.store_),
-      log_(base.log_),
-      alerts_(base.alerts_),
-      events_(base.events_),
-      options_(base.options_),
-      table_(base.table_),
-      flush_lsn_(base.flush_lsn_),
-      expired_keys_(base.expired_keys_),
-      flush_epoch_(base.flush_epoch_),
-      pending_watermark_(base.pending_watermark_),
-      pending_watermark_lsn_(base.pending_watermark_lsn_),
-      cursors_(base.cursors_),
+Keyspace::Keyspace(State& state, AtomicScope* scope, CreatedKeys* created)
+    : state_(state),
+      store_(state.store),
+      log_(state.log),
+      alerts_(state.alerts),
+      events_(state.events),
+      options_(state.options),
+      table_(state.table),
+      flush_lsn_(state.flush_lsn.get()),
+      expired_keys_(state.expired_keys),
+      flush_epoch_(state.flush_epoch.get()),
+      pending_watermark_(state.pending_watermark),
+      pending_watermark_lsn_(state.pending_watermark_lsn),
+      cursors_(state.cursors),
       scope_(scope),
       created_(created) {}
 
@@ -305,7 +293,9 @@ Status Keyspace::ReplayRecord(const Record& r, size_t part, size_t parts) {
 }
 
 Keyspace::AtomicScope::AtomicScope(Keyspace* keyspace)
-    : keyspace_(keyspace), locks_(&keyspace->table_), view_(*keyspace, this, keyspace->created_) {}
+    : keyspace_(keyspace),
+      locks_(&keyspace->table_),
+      view_(keyspace->state_, this, keyspace->created_) {}
 
 Keyspace::AtomicScope::~AtomicScope() {
   if (!committed_) Commit();

@@ -13,7 +13,7 @@ constexpr size_t kInlineKeys = KeyTable::kInlineKeys;  // scratch space on the s
 }  // namespace
 
 Keyspace::CreatedKeys::CreatedKeys(const Keyspace& keyspace)
-    : view_(keyspace, keyspace.scope_, this) {}
+    : view_(keyspace.state_, keyspace.scope_, this) {}
 
 bool Keyspace::CreatedKeys::Take(DbIndex db, std::string_view key) {
   auto it = std::find_if(keys_.begin(), keys_.end(),

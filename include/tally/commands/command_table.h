@@ -58,6 +58,11 @@ struct CommandContext {
   Keyspace& keyspace() { return view != nullptr ? *view : server.keyspace(); }
 };
 
+// Runs the rest of a command atomically (DEL with notifications, a script): returns the view of
+// the transaction the command is already in (EXEC, a script), or opens one in *scope (it commits
+// when *scope ends, or at scope->Commit()) and returns that one's view. Transactions never nest.
+Keyspace& AtomicKeyspace(CommandContext& ctx, std::optional<Keyspace::AtomicScope>* scope);
+
 using CommandHandler = void (*)(CommandContext& ctx);
 
 // Command flags, as COMMAND INFO lists them.

@@ -350,11 +350,11 @@ class Keyspace {
     uint64_t next GUARDED_BY(mu) = 0;
   };
   struct State;  // what every view shares (keyspace.cc)
-  // A view of `base`'s state in `scope` (may be null) noting created keys in `created` (may be
-  // null).
-  Keyspace(const Keyspace& base, AtomicScope* scope, CreatedKeys* created);
+  // A view of `state` in `scope` (may be null) noting created keys in `created` (may be null).
+  Keyspace(State& state, AtomicScope* scope, CreatedKeys* created);
 
   std::unique_ptr<State> owned_;  // the root view's; null in other views
+  State& state_;
   // The state, as references into State (the root's members of old, shared by every view).
   Store* const store_;
   CommitLog* const log_;

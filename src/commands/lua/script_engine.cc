@@ -225,10 +225,9 @@ void ScriptEngine::Run(CommandContext& ctx, const Call& call) {
   }
   const std::string& sha = name;
   std::optional<Keyspace::AtomicScope> scope;
-  if (!ctx.keyspace().InAtomicScope()) scope.emplace(&ctx.keyspace());
   lua::RunContext rc;
   rc.caller = &ctx;
-  rc.keyspace = scope ? &scope->keyspace() : &ctx.keyspace();
+  rc.keyspace = &AtomicKeyspace(ctx, &scope);
   {  // the script's calls run as the caller's user
     rc.session.user = ctx.session.user;
     rc.session.user_generation = ctx.session.user_generation;
