@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "expiry_filter.h"
+#include "tally/storage/key_order.h"
 #include "tally/storage/value_codec.h"
 #include "wal_check.h"
 
@@ -237,11 +238,7 @@ Status Store::Write(std::span<const Record> records, bool sync) {
       for (const auto& [key, i] : last) run.push_back(i);
     }
     last.clear();
-    std::sort(run.begin(), run.end(), [&](uint32_t a, uint32_t b) {
-      const Record& x = records[a];
-      const Record& y = records[b];
-      return x.db != y.db ? x.db < y.db : x.key < y.key;
-    });
+    SortByKey(records, &run);
     for (uint32_t i : run) AddToBatch(records[i], &batch);
     run.clear();
   };

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "tally/storage/key_order.h"
 #include "tally/storage/store.h"
 #include "tally/storage/value_codec.h"
 
@@ -81,7 +82,7 @@ Status Store::ResolveDeltas(std::span<const Record> records, std::vector<CountDe
   using KeyId = std::pair<DbIndex, std::string_view>;
   absl::flat_hash_map<KeyId, std::pair<size_t, KeyState>> last;  // -> (record, state after)
   std::vector<ptrdiff_t> flushed(256, -1);                       // per database: last flush
-  std::vector<size_t> lookups;                                   // records to resolve from RocksDB
+  std::vector<uint32_t> lookups;                                 // records to resolve from RocksDB
   for (size_t i = 0; i < records.size(); ++i) {
     const Record& r = records[i];
     if (r.kind == Record::Kind::kFlushAll) {
@@ -98,7 +99,7 @@ Status Store::ResolveDeltas(std::span<const Record> records, std::vector<CountDe
       } else if (flushed[r.db] >= 0) {
         (*out)[i] = BlindDelta(r, KeyState::kAbsent);
       } else {
-        lookups.push_back(i);
+        lookups.push_back(static_cast<uint32_t>(i));
       }
     }
     it->second = {i, StateAfter(r)};
@@ -107,11 +108,7 @@ Status Store::ResolveDeltas(std::span<const Record> records, std::vector<CountDe
 
   // Each key is looked up once (its first blind record); in key order, which RocksDB would
   // otherwise sort itself, slower (through its comparator, on a vector of pointers).
-  std::sort(lookups.begin(), lookups.end(), [&](size_t a, size_t b) {
-    const Record& x = records[a];
-    const Record& y = records[b];
-    return x.db != y.db ? x.db < y.db : x.key < y.key;
-  });
+  SortByKey(records, &lookups);
   // In chunks: RocksDB builds a context per key of a call, in a vector it grows one key at a
   // time, and a call for a whole replay batch (100k keys) spent more there than on the reads.
   constexpr size_t kChunk = 256;
