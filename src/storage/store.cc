@@ -185,7 +185,11 @@ StatusOr<std::optional<std::string>> Store::Get(DbIndex db, std::string_view key
 void Store::AddToBatch(const Record& r, rocksdb::WriteBatch* batch) const {
   switch (r.kind) {
     case Record::Kind::kPut: {
-      batch->Put(data_cf_, DataKey(r.db, r.key), r.value);
+      // The data key as two parts (database byte, key): no string built per record.
+      const char db = static_cast<char>(r.db);
+      const rocksdb::Slice key[2] = {rocksdb::Slice(&db, 1), rocksdb::Slice(r.key)};
+      const rocksdb::Slice value(r.value);
+      batch->Put(data_cf_, rocksdb::SliceParts(key, 2), rocksdb::SliceParts(&value, 1));
       auto decoded = DecodeValue(r.value);
       if (decoded.ok() && decoded->expire_at_ms != 0)
         batch->Put(expiry_cf_, ExpiryKey(r.db, decoded->expire_at_ms, r.key), "");
