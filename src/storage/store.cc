@@ -221,7 +221,10 @@ Status Store::Write(std::span<const Record> records, bool sync) {
   if (!db_) return Status::IOError("store is closed");
   std::vector<CountDelta> deltas;
   TALLY_RETURN_IF_ERROR(ResolveDeltas(records, &deltas));
-  rocksdb::WriteBatch batch;
+  // Reserved up front: a batch of 100k records grown by doubling copied itself ~17 times.
+  size_t reserve = 64;
+  for (const Record& r : records) reserve += r.key.size() + r.value.size() + 16;
+  rocksdb::WriteBatch batch(reserve);
   const std::vector<KeyCounts> before = this->counts();
   std::vector<KeyCounts> counts = before;
   for (size_t i = 0; i < records.size(); ++i) AddToCounts(records[i], deltas[i], &counts);
